@@ -1,8 +1,7 @@
 #include "pod_identity_webhook/logging/log.hpp"
 
-#include <spdlog/async.h>
-#include <spdlog/async_logger.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -10,6 +9,7 @@
 #include <mutex>
 #include <vector>
 
+#include "logging/batching_sink.hpp"
 #include "logging/format.hpp"
 
 namespace piw::logging {
@@ -17,9 +17,6 @@ namespace piw::logging {
 namespace {
 
 constexpr const char* kLoggerName = "pod-identity-webhook";
-// Records waiting for stderr; beyond this the oldest are dropped (overrun_oldest) instead of
-// making a request thread wait.
-constexpr std::size_t kQueueRecords = 8192;
 
 // The process logger's state beside spdlog's registry: which format records are written in,
 // and the loggers replaced by init_logging/shutdown_logging. Those are kept alive because a
@@ -85,18 +82,13 @@ bool parse_log_level(std::string_view text, spdlog::level::level_enum& out) {
 void init_logging(const LogSettings& settings) {
     auto& current = state();
     std::lock_guard lock(current.lifecycle);
-    auto pool = std::make_shared<spdlog::details::thread_pool>(kQueueRecords, 1);
-    auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-    auto logger = std::make_shared<spdlog::async_logger>(
-        kLoggerName, std::move(sink), pool, spdlog::async_overflow_policy::overrun_oldest);
-    // Records arrive fully formatted (format_record); spdlog only adds the line end.
-    logger->set_pattern("%v");
+    // Records arrive fully formatted (format_record); the batching sink adds the line end and
+    // writes from its own thread, so request threads never wait for stderr.
+    auto logger = std::make_shared<spdlog::logger>(kLoggerName,
+                                                   std::make_shared<BatchingSink>(STDERR_FILENO, settings.format));
     logger->set_level(level_for(settings));
     current.format.store(settings.format, std::memory_order_relaxed);
     install(current, std::move(logger));
-    // The registry owns the pool (the async logger only holds a weak reference). Replacing it
-    // drains and joins a previous pool.
-    spdlog::details::registry::instance().set_tp(std::move(pool));
 }
 
 void shutdown_logging() {
@@ -109,19 +101,23 @@ void shutdown_logging() {
     logger->set_pattern("%v");
     logger->set_level(previous ? previous->level() : spdlog::level::info);
     install(current, std::move(logger));
-    // Destroying the pool writes every queued record, then joins the worker thread.
-    spdlog::details::registry::instance().set_tp(nullptr);
+    // Everything the batching sink holds reaches stderr before we return.
+    if (previous) previous->flush();
     std::fflush(stderr);
 }
 
 void log(spdlog::level::level_enum level, std::string_view message,
          std::initializer_list<Field> fields) {
+    log(level, message, std::span<const Field>(fields.begin(), fields.size()));
+}
+
+void log(spdlog::level::level_enum level, std::string_view message, std::span<const Field> fields) {
     spdlog::logger* logger = spdlog::default_logger_raw();
     if (logger == nullptr || !logger->should_log(level)) return;
     std::string record;
     record.reserve(64 + message.size() + fields.size() * 32);
     format_record_to(record, state().format.load(std::memory_order_relaxed), level, Clock::now(),
-                     message, std::span<const Field>(fields.begin(), fields.size()));
+                     message, fields);
     logger->log(spdlog::source_loc{}, level, spdlog::string_view_t(record.data(), record.size()));
 }
 

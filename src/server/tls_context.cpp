@@ -30,6 +30,10 @@ constexpr const char* kIntermediateTls12Ciphers =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+// TLS 1.0/1.1 have no AEAD suites: when an operator lowers --tls-min-version without naming
+// suites, the ECDHE CBC suites Go's defaults include are added so old clients can connect.
+constexpr const char* kLegacyTlsCiphers =
+    "ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA";
 constexpr const char* kTls13Suites =
     "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
 constexpr const char* kGroups = "X25519:P-256:P-384";
@@ -186,8 +190,11 @@ Status apply_policy(SSL_CTX* context, const TlsSettings& settings) {
         SSL_CTX_set_max_proto_version(context, TLS1_3_VERSION) != 1) {
         return Error{"setting TLS versions: " + detail::take_openssl_errors()};
     }
-    const std::string& tls12 = settings.cipher_list.empty() ? std::string(kIntermediateTls12Ciphers)
-                                                            : settings.cipher_list;
+    std::string tls12 = settings.cipher_list;
+    if (tls12.empty()) {
+        tls12 = kIntermediateTls12Ciphers;
+        if (min_version < TLS1_2_VERSION) tls12 = tls12 + ":" + kLegacyTlsCiphers;
+    }
     if (SSL_CTX_set_cipher_list(context, tls12.c_str()) != 1) {
         return Error{"setting TLS 1.2 cipher suites \"" + tls12 +
                      "\": " + detail::take_openssl_errors()};

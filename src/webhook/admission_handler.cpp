@@ -1,6 +1,7 @@
 #include "pod_identity_webhook/webhook/admission_handler.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 #include "pod_identity_webhook/common/go_compat.hpp"
@@ -49,6 +50,36 @@ std::string join(const std::vector<std::string>& items) {
         out.append(item);
     }
     return out;
+}
+
+// One line per admission decision (decision S6); empty fields are left out.
+void log_decision(const admission::DecodedReview& review, const Identity& identity,
+                  const mutation::MutationResult& result) {
+    const auto& pod = review.pod;
+    const std::string expiration =
+        result.token_expiration > 0 ? std::to_string(result.token_expiration) : std::string();
+    const std::string skipped = join(result.skipped_containers);
+    const std::string warnings = join(result.warnings);
+    const std::array<logging::Field, 11> all = {{
+        {"namespace", pod.namespace_},
+        {"pod", pod.display_name()},
+        {"service_account", pod.service_account_name},
+        {"mode", to_string(result.mode)},
+        {"reason", mutation::to_string(result.outcome)},
+        {"source", identity.source},
+        {"expiration_seconds", expiration},
+        {"skipped_containers", skipped},
+        {"warnings", warnings},
+        {"uid", review.uid},
+        {"dry_run", review.dry_run ? "true" : ""},
+    }};
+    std::array<logging::Field, 11> present{};
+    std::size_t count = 0;
+    for (const auto& field : all) {
+        if (!field.second.empty()) present[count++] = field;
+    }
+    logging::log(spdlog::level::info, decision_message(result.outcome),
+                 std::span<const logging::Field>(present.data(), count));
 }
 
 }  // namespace
@@ -164,22 +195,7 @@ void AdmissionHandler::finish(Exchange& exchange, const Identity& identity) cons
         metrics_->record_mutation(result.mode, mutation::to_string(result.outcome));
         metrics_->record_admission("allowed", Clock::now() - exchange.received_at);
     }
-    if (logging::enabled(spdlog::level::info)) {
-        const std::string expiration =
-            result.token_expiration > 0 ? std::to_string(result.token_expiration) : std::string();
-        logging::info(decision_message(result.outcome),
-                      {{"namespace", pod.namespace_},
-                       {"pod", pod.display_name()},
-                       {"service_account", pod.service_account_name},
-                       {"mode", to_string(result.mode)},
-                       {"reason", mutation::to_string(result.outcome)},
-                       {"source", identity.source},
-                       {"expiration_seconds", expiration},
-                       {"skipped_containers", join(result.skipped_containers)},
-                       {"warnings", join(result.warnings)},
-                       {"uid", review.uid},
-                       {"dry_run", review.dry_run ? "true" : "false"}});
-    }
+    if (logging::enabled(spdlog::level::info)) log_decision(review, identity, result);
     admission::AdmissionResponse response;
     response.patch = std::move(result.patch);
     response.warnings = std::move(result.warnings);

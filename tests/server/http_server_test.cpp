@@ -60,7 +60,7 @@ TEST_F(HttpServerTest, RoutesByExactPathIgnoringTheQuery) {
     EXPECT_EQ(echo->status, 200);
     EXPECT_EQ(echo->body, R"(POST /echo?timeout=10s ct=application/json len=7)");
     EXPECT_EQ(echo->header("X-Echo"), "yes");
-    EXPECT_EQ(echo_.last_body, R"({"a":1})");
+    EXPECT_EQ(echo_.last_body(), R"({"a":1})");
     EXPECT_TRUE(echo_.last_body_padded) << "body must have kBodyPadding spare bytes";
 }
 
@@ -196,7 +196,7 @@ TEST_F(HttpServerTest, ChunkedBodiesAreAssembled) {
     auto response = connection.read_response();
     ASSERT_TRUE(response.ok()) << response.error();
     EXPECT_EQ(response->body, "POST /echo ct= len=12");
-    EXPECT_EQ(echo_.last_body, "hello, world");
+    EXPECT_EQ(echo_.last_body(), "hello, world");
     EXPECT_TRUE(echo_.last_body_padded);
 }
 

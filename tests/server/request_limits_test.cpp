@@ -19,9 +19,10 @@ using testing::ServerHarness;
 using testing::TestConnection;
 
 // What a rejected 100 MiB upload may cost: the 8 MiB body limit, plus slack. AddressSanitizer
-// keeps freed blocks in quarantine, so there every buffer the body grew through still counts.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr long kRssBudgetKib = 48L * 1024L;
+// keeps freed blocks in quarantine (every buffer the body grew through still counts), and
+// ThreadSanitizer's shadow memory multiplies whatever is touched.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr long kRssBudgetKib = 64L * 1024L;
 #else
 constexpr long kRssBudgetKib = 16L * 1024L;
 #endif

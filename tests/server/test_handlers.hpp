@@ -19,7 +19,10 @@ class EchoHandler final : public RequestHandler {
     void handle(HttpRequest& request, Responder respond) override {
         ++calls;
         last_body_padded = request.body.capacity() >= request.body.size() + kBodyPadding;
-        last_body = request.body;
+        {
+            std::lock_guard lock(mutex_);
+            last_body_ = request.body;
+        }
         HttpResponse response;
         response.content_type = "text/plain";
         response.body = request.method + " " + request.target + " ct=" + request.content_type +
@@ -27,9 +30,17 @@ class EchoHandler final : public RequestHandler {
         response.headers.emplace_back("X-Echo", "yes");
         respond(std::move(response));
     }
+    std::string last_body() const {
+        std::lock_guard lock(mutex_);
+        return last_body_;
+    }
+
     std::atomic<int> calls{0};
     std::atomic<bool> last_body_padded{false};
-    std::string last_body;
+
+  private:
+    mutable std::mutex mutex_;  // handlers run on several io threads at once
+    std::string last_body_;
 };
 
 // Answers from its own thread after `delay` (a cache-miss lookup that resumes elsewhere).

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,6 +39,8 @@ using Field = std::pair<std::string_view, std::string_view>;
 //   json: {"ts":"2026-11-30T06:47:03.123Z","level":"info","msg":"pod mutated","namespace":...}
 void log(spdlog::level::level_enum level, std::string_view message,
          std::initializer_list<Field> fields = {});
+// The same with fields assembled at run time (e.g. leaving out empty ones).
+void log(spdlog::level::level_enum level, std::string_view message, std::span<const Field> fields);
 
 inline void info(std::string_view message, std::initializer_list<Field> fields = {}) {
     log(spdlog::level::info, message, fields);
