@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+source bench/common.sh
 ./scripts/install-deps.sh wrk linux-perf
 cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DPIW_BUILD_TESTS=OFF >/dev/null
 cmake --build build/bench --target pod-identity-webhook >/dev/null
@@ -16,22 +17,14 @@ work=$(mktemp -d /tmp/piw-profile-XXXXXX)
 server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
-  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
-  -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
-cat > "$work/post.lua" <<LUA
-local f = assert(io.open("$root/tests/data/typical-review.json", "rb"))
-wrk.method = "POST"
-wrk.body = f:read("*a")
-f:close()
-wrk.headers["Content-Type"] = "application/json"
-LUA
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+make_tls_cert "$work"
+write_post_lua "$root" "$work/post.lua"
+port=$(free_port)
 taskset -c 0 build/bench/pod-identity-webhook --bind-address=127.0.0.1 --port="$port" --metrics-port=0 \
   --tls-cert="$work/tls.crt" --tls-key="$work/tls.key" --aws-default-region=eu-west-1 \
   --service-accounts-file="$root/tests/data/typical-sa.yaml" >/dev/null 2>"$work/webhook.log" &
 server=$!
-for _ in $(seq 100); do curl -sk -o /dev/null "https://127.0.0.1:$port/healthz" && break; sleep 0.1; done
+wait_https "$port"
 
 sampled=${SECONDS_SAMPLED:-5}
 taskset -c 1 wrk -t1 -c16 -d"$((sampled + 3))s" -s "$work/post.lua" "https://127.0.0.1:$port/mutate" \

@@ -13,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+source bench/common.sh
 duration=${DURATION:-10}
 connections=${CONNECTIONS:-16}
 
@@ -29,26 +30,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
-  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
-  -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
+make_tls_cert "$work"
 head -c 1024 /dev/zero | tr '\0' 'x' > "$work/body-1k"
-cat > "$work/post.lua" <<LUA
-local f = assert(io.open("$root/tests/data/typical-review.json", "rb"))
-wrk.method = "POST"
-wrk.body = f:read("*a")
-f:close()
-wrk.headers["Content-Type"] = "application/json"
-LUA
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 100); do
-    curl -sk -o /dev/null "https://127.0.0.1:$1/" && return 0
-    sleep 0.1
-  done
-  echo "server on port $1 did not start" >&2; return 1
-}
+write_post_lua "$root" "$work/post.lua"
 
 nginx_port=$(free_port)
 mkdir -p "$work/nginx"
@@ -92,7 +76,7 @@ start_webhook webhook "$webhook_port"
 webhook_warn_port=$(free_port)
 start_webhook webhook-warn "$webhook_warn_port" --log-level=warn
 
-for port in "$nginx_port" "$beast_port" "$webhook_port" "$webhook_warn_port"; do wait_port "$port"; done
+for port in "$nginx_port" "$beast_port" "$webhook_port" "$webhook_warn_port"; do wait_https "$port"; done
 # The answer must be a real mutation, not an error page.
 curl -sS --cacert "$work/tls.crt" -H 'Content-Type: application/json' \
   --data @tests/data/typical-review.json "https://127.0.0.1:$webhook_port/mutate" \

@@ -2,4 +2,6 @@
 
 #include "pod_identity_webhook/cli/commands.hpp"
 
-int main(int argc, char** argv) { return piw::cli::run(argc, argv, std::cin, std::cout, std::cerr); }
+int main(int argc, char** argv) {
+    return piw::cli::run(argc, argv, std::cin, std::cout, std::cerr);
+}

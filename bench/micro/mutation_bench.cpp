@@ -50,8 +50,9 @@ Json large_review() {
         Json container = {{"name", "container-" + std::to_string(c)},
                           {"image", "registry.example.com/team/app:" + std::to_string(c)}};
         for (int e = 0; e < 40; ++e) {
-            container["env"].push_back({{"name", "VAR_" + std::to_string(e)},
-                                        {"value", std::string(40, static_cast<char>('a' + e % 26))}});
+            container["env"].push_back(
+                {{"name", "VAR_" + std::to_string(e)},
+                 {"value", std::string(40, static_cast<char>('a' + e % 26))}});
         }
         for (int m = 0; m < 8; ++m) {
             container["volumeMounts"].push_back(
@@ -62,12 +63,20 @@ Json large_review() {
     }
     pod["spec"]["containers"] = containers;
     for (int v = 0; v < 30; ++v) {
-        pod["spec"]["volumes"].push_back({{"name", "vol-" + std::to_string(v)}, {"emptyDir", Json::object()}});
+        pod["spec"]["volumes"].push_back(
+            {{"name", "vol-" + std::to_string(v)}, {"emptyDir", Json::object()}});
     }
     for (int a = 0; a < 40; ++a) {
-        pod["metadata"]["annotations"]["example.com/annotation-" + std::to_string(a)] = std::string(60, 'x');
+        pod["metadata"]["annotations"]["example.com/annotation-" + std::to_string(a)] =
+            std::string(60, 'x');
     }
     return review;
+}
+
+mutation::MutationSettings region_settings() {
+    mutation::MutationSettings settings;
+    settings.aws_default_region = "eu-west-1";
+    return settings;
 }
 
 Identity role() {
@@ -83,8 +92,7 @@ Identity role() {
 
 // The core alone: facts already read, patch and warnings built.
 void BuildPatch(benchmark::State& state, const Json& review) {
-    mutation::MutationSettings settings;
-    settings.aws_default_region = "eu-west-1";
+    const mutation::MutationSettings settings = region_settings();
     mutation::PodReader reader(settings);
     auto facts = reader.read_json(review["request"]["object"].dump());
     if (!facts.ok()) {
@@ -100,26 +108,39 @@ void BuildPatch(benchmark::State& state, const Json& review) {
 }
 
 // One admission without HTTP: decode the review in place, build the patch, encode the answer.
-void Admission(benchmark::State& state, const Json& review) {
-    mutation::MutationSettings settings;
-    settings.aws_default_region = "eu-west-1";
-    admission::ReviewDecoder decoder(settings);
-    std::string body = review.dump();
-    const std::size_t size = body.size();
-    body.reserve(size + 64);
-    mutation::RandomJitter jitter;
-    const Identity identity = role();
-    for (auto _ : state) {
-        auto decoded = decoder.decode(std::string_view(body.data(), size), body.capacity());
-        auto result = mutation::build_patch(decoded.pod, identity, settings, jitter);
+class AdmissionRun {
+  public:
+    explicit AdmissionRun(const Json& review) : body_(review.dump()) {
+        size_ = body_.size();
+        body_.reserve(size_ + 64);  // the padding the server guarantees
+    }
+    std::string operator()() {
+        auto decoded = decoder_.decode(std::string_view(body_.data(), size_), body_.capacity());
+        auto result = mutation::build_patch(decoded.pod, identity_, settings_, jitter_);
         admission::AdmissionResponse response;
         response.patch = std::move(result.patch);
-        auto encoded = admission::encode_response(decoded.type_meta, decoded.uid, response);
+        return admission::encode_response(decoded.type_meta, decoded.uid, response);
+    }
+    [[nodiscard]] std::size_t body_size() const { return size_; }
+
+  private:
+    const mutation::MutationSettings settings_ = region_settings();
+    admission::ReviewDecoder decoder_{settings_};
+    std::string body_;
+    std::size_t size_ = 0;
+    mutation::RandomJitter jitter_;
+    const Identity identity_ = role();
+};
+
+void Admission(benchmark::State& state, const Json& review) {
+    AdmissionRun run(review);
+    for (auto _ : state) {
+        auto encoded = run();
         benchmark::DoNotOptimize(encoded);
     }
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
-                            static_cast<std::int64_t>(size));
-    state.counters["body_bytes"] = static_cast<double>(size);
+                            static_cast<std::int64_t>(run.body_size()));
+    state.counters["body_bytes"] = static_cast<double>(run.body_size());
 }
 
 // The nlohmann DOM round trip the issue quotes as the cost to avoid (~88 µs + ~20 µs).
@@ -143,23 +164,9 @@ BENCHMARK_CAPTURE(NlohmannParseAndDump, typical, typical_review());
 // `piw_micro_bench --profile N`: exactly N typical admissions and nothing else, so that
 // `valgrind --tool=callgrind` counts (deterministic) instructions per admission.
 int profile(long iterations) {
-    const Json review = typical_review();
-    mutation::MutationSettings settings;
-    settings.aws_default_region = "eu-west-1";
-    admission::ReviewDecoder decoder(settings);
-    std::string body = review.dump();
-    const std::size_t size = body.size();
-    body.reserve(size + 64);
-    mutation::RandomJitter jitter;
-    const Identity identity = role();
+    AdmissionRun run(typical_review());
     std::size_t total = 0;
-    for (long i = 0; i < iterations; ++i) {
-        auto decoded = decoder.decode(std::string_view(body.data(), size), body.capacity());
-        auto result = mutation::build_patch(decoded.pod, identity, settings, jitter);
-        admission::AdmissionResponse response;
-        response.patch = std::move(result.patch);
-        total += admission::encode_response(decoded.type_meta, decoded.uid, response).size();
-    }
+    for (long i = 0; i < iterations; ++i) total += run().size();
     return total > 0 ? 0 : 1;
 }
 

@@ -12,27 +12,20 @@ namespace od = simdjson::ondemand;
 // Bodies above this size get a parser of their own, so that one huge review does not leave
 // tens of megabytes of parser buffers behind on a server thread.
 constexpr std::size_t kLargeBody = 1U << 20U;
-constexpr std::string_view kBadContent = "bad content: the body is not an AdmissionReview with a request";
+constexpr std::string_view kBadContent =
+    "bad content: the body is not an AdmissionReview with a request";
 
 bool is_blank(std::string_view text) {
     return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
 }
 
 std::string describe_type(od::json_type type) {
-    switch (type) {
-        case od::json_type::array: return "an array";
-        case od::json_type::object: return "an object";
-        case od::json_type::number: return "a number";
-        case od::json_type::string: return "a string";
-        case od::json_type::boolean: return "a boolean";
-        case od::json_type::null: return "null";
-    }
-    return "a value";
+    return std::string(mutation::json_type_name(type));
 }
 
 // Reads the AdmissionReview envelope; the pod itself goes to the PodReader.
 class ReviewParser {
-public:
+  public:
     ReviewParser(const mutation::PodReader& pod_reader, DecodedReview& out)
         : pod_reader_(pod_reader), out_(out) {}
 
@@ -65,7 +58,7 @@ public:
         }
     }
 
-private:
+  private:
     void set_error(std::string message) {
         if (out_.error.empty()) out_.error = std::move(message);
     }
@@ -140,7 +133,8 @@ private:
     void pod(od::value value) {
         od::json_type type{};
         if (auto code = value.type().get(type)) return json_error(code);
-        if (type == od::json_type::null) return set_error("cannot decode the pod: request.object is null");
+        if (type == od::json_type::null)
+            return set_error("cannot decode the pod: request.object is null");
         if (type != od::json_type::object) {
             return set_error("cannot decode the pod: request.object is " + describe_type(type) +
                              ", expected a Pod object");

@@ -2,8 +2,8 @@
 // Pods and the pod templates of workloads go through the same pure core as the server; the
 // patch is rebased onto the template and applied, and warnings go to stderr.
 
-#include <iterator>
 #include <istream>
+#include <iterator>
 #include <ostream>
 
 #include "pod_identity_webhook/cli/commands.hpp"
@@ -153,12 +153,15 @@ Result<DocumentResult> mutate_document(Json& document, Context& context, Json& r
     facts->namespace_ = namespace_;
     std::optional<Identity> identity =
         context.resolver->try_resolve(namespace_, facts->service_account_name);
-    if (!identity) identity = context.resolver->from_lookup(namespace_, facts->service_account_name, {});
+    if (!identity)
+        identity = context.resolver->from_lookup(namespace_, facts->service_account_name, {});
     auto result = mutation::build_patch(*facts, *identity, context.settings, context.jitter);
-    for (const auto& warning : result.warnings) context.err << "Warning: " << name << ": " << warning << "\n";
+    for (const auto& warning : result.warnings)
+        context.err << "Warning: " << name << ": " << warning << "\n";
 
     Json patch = result.patch.empty() ? Json::array() : Json::parse(result.patch);
-    for (Json& operation : patch) operation["path"] = *pointer + operation["path"].get<std::string>();
+    for (Json& operation : patch)
+        operation["path"] = *pointer + operation["path"].get<std::string>();
     out.report = {{"kind", string_at(document, "kind")},
                   {"namespace", namespace_},
                   {"name", string_at(metadata, "name")},
@@ -208,8 +211,8 @@ void write_output(const std::string& format, const std::vector<Input>& inputs,
     bool first = true;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         for (std::size_t j = 0; j < inputs[i].documents.size(); ++j) {
-            const std::string text = changed[i][j] ? manifests::to_yaml(values[i][j])
-                                                   : inputs[i].documents[j].source;
+            const std::string text =
+                changed[i][j] ? manifests::to_yaml(values[i][j]) : inputs[i].documents[j].source;
             if (!changed[i][j] && values[i][j].is_null()) continue;  // empty document
             if (!first) out << "---\n";
             first = false;
@@ -265,8 +268,12 @@ int run_mutate(const CommandLine& command_line, std::istream& in, std::ostream& 
     identity::IdentityResolver resolver(
         service_accounts, container_credentials ? &container_credentials->config() : nullptr,
         identity_defaults(options));
-    Context context{mutation_settings(options), mutation::PodReader(mutation_settings(options)),
-                    &resolver, {}, mutate.default_namespace, err};
+    Context context{mutation_settings(options),
+                    mutation::PodReader(mutation_settings(options)),
+                    &resolver,
+                    {},
+                    mutate.default_namespace,
+                    err};
 
     std::vector<std::vector<Json>> values(inputs.size());
     std::vector<std::vector<bool>> changed(inputs.size());

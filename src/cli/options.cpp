@@ -1,10 +1,8 @@
 #include "pod_identity_webhook/cli/options.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
 #include <functional>
-#include <limits>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -19,284 +17,6 @@
 namespace piw::cli {
 
 namespace {
-
-constexpr char kHex[] = "0123456789abcdef";
-
-// ---------------------------------------------------------------------------------------------
-// Go's quoting, for error messages and "(default ...)" texts.
-
-void append_hex_escape(std::string& out, char prefix, unsigned value, int digits) {
-    out += '\\';
-    out += prefix;
-    for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) {
-        out += kHex[(value >> static_cast<unsigned>(shift)) & 0xFu];
-    }
-}
-
-// Length of the valid UTF-8 sequence at `at` (Go's rules), or 0 when the byte starts none.
-std::size_t utf8_sequence_length(std::string_view text, std::size_t at, unsigned& rune) {
-    auto byte = [&text](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-    unsigned char lead = byte(at);
-    std::size_t length = 0;
-    unsigned char low = 0x80;
-    unsigned char high = 0xBF;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-        length = 2;
-        rune = lead & 0x1Fu;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-        length = 3;
-        rune = lead & 0x0Fu;
-        low = lead == 0xE0 ? 0xA0 : 0x80;
-        high = lead == 0xED ? 0x9F : 0xBF;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-        length = 4;
-        rune = lead & 0x07u;
-        low = lead == 0xF0 ? 0x90 : 0x80;
-        high = lead == 0xF4 ? 0x8F : 0xBF;
-    } else {
-        return 0;
-    }
-    if (at + length > text.size()) return 0;
-    for (std::size_t i = 1; i < length; ++i) {
-        unsigned char next = byte(at + i);
-        if (next < (i == 1 ? low : 0x80) || next > (i == 1 ? high : 0xBF)) return 0;
-        rune = (rune << 6) | (next & 0x3Fu);
-    }
-    return length;
-}
-
-// strconv.Quote (Go's %q for strings). Non-ASCII characters are kept except C1 controls and
-// the line/paragraph separators, which Go escapes as \u.
-std::string go_quote(std::string_view text) {
-    std::string out = "\"";
-    std::size_t at = 0;
-    while (at < text.size()) {
-        auto c = static_cast<unsigned char>(text[at]);
-        if (c >= 0x80) {
-            unsigned rune = 0;
-            std::size_t length = utf8_sequence_length(text, at, rune);
-            if (length == 0) {
-                append_hex_escape(out, 'x', c, 2);
-                ++at;
-            } else if (rune <= 0x9F || rune == 0x2028 || rune == 0x2029) {
-                append_hex_escape(out, 'u', rune, 4);
-                at += length;
-            } else {
-                out.append(text.substr(at, length));
-                at += length;
-            }
-            continue;
-        }
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\a':
-                out += "\\a";
-                break;
-            case '\b':
-                out += "\\b";
-                break;
-            case '\f':
-                out += "\\f";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            case '\v':
-                out += "\\v";
-                break;
-            default:
-                if (c < 0x20 || c == 0x7F) {
-                    append_hex_escape(out, 'x', c, 2);
-                } else {
-                    out += static_cast<char>(c);
-                }
-        }
-        ++at;
-    }
-    out += '"';
-    return out;
-}
-
-// The package time's own quote(): every byte outside printable ASCII becomes \xNN.
-std::string time_quote(std::string_view text) {
-    std::string out = "\"";
-    for (char ch : text) {
-        auto c = static_cast<unsigned char>(ch);
-        if (c >= 0x80 || c < 0x20) {
-            append_hex_escape(out, 'x', c, 2);
-        } else {
-            if (c == '"' || c == '\\') out += '\\';
-            out += ch;
-        }
-    }
-    out += '"';
-    return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Why a Go number did not parse: strconv reports a syntax error or a range error, and the
-// messages differ.
-
-enum class NumberProblem { syntax, range };
-
-char lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-int digit_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    char l = lower(c);
-    if (l >= 'a' && l <= 'z') return l - 'a' + 10;
-    return 99;
-}
-
-// strconv.ParseUint(text, base 0 or 10, 64), returning the value or what went wrong. Underscore
-// placement is left to go::parse_int_any_base (a misplaced underscore is a syntax error there).
-struct UnsignedParse {
-    std::optional<std::uint64_t> value;
-    NumberProblem problem = NumberProblem::syntax;
-};
-
-UnsignedParse parse_go_unsigned(std::string_view text, bool any_base) {
-    if (text.empty()) return {};
-    int base = 10;
-    if (any_base && text[0] == '0') {
-        base = 8;
-        std::size_t prefix = 1;
-        if (text.size() >= 3) {
-            char kind = lower(text[1]);
-            if (kind == 'b') base = 2;
-            if (kind == 'o') base = 8;
-            if (kind == 'x') base = 16;
-            if (kind == 'b' || kind == 'o' || kind == 'x') prefix = 2;
-        }
-        text.remove_prefix(prefix);
-    }
-    std::uint64_t value = 0;
-    const auto ubase = static_cast<std::uint64_t>(base);
-    for (char c : text) {
-        if (c == '_' && any_base) continue;
-        int digit = digit_value(c);
-        if (digit >= base) return {};
-        auto d = static_cast<std::uint64_t>(digit);
-        // Go stops at the first overflow, before looking at the remaining characters.
-        if (value > (std::numeric_limits<std::uint64_t>::max() - d) / ubase) {
-            return {std::nullopt, NumberProblem::range};
-        }
-        value = value * ubase + d;
-    }
-    return {value, NumberProblem::syntax};
-}
-
-// strconv's underscoreOK: underscores only between digits, or between a base prefix and a digit.
-bool underscores_well_placed(std::string_view text) {
-    char saw = '^';  // ^ start, 0 digit or prefix, _ underscore, ! anything else
-    std::size_t i = 0;
-    if (!text.empty() && (text[0] == '-' || text[0] == '+')) text.remove_prefix(1);
-    bool hex = false;
-    if (text.size() >= 2 && text[0] == '0' &&
-        (lower(text[1]) == 'b' || lower(text[1]) == 'o' || lower(text[1]) == 'x')) {
-        i = 2;
-        saw = '0';
-        hex = lower(text[1]) == 'x';
-    }
-    for (; i < text.size(); ++i) {
-        char c = text[i];
-        if ((c >= '0' && c <= '9') || (hex && lower(c) >= 'a' && lower(c) <= 'f')) {
-            saw = '0';
-        } else if (c == '_') {
-            if (saw != '0') return false;
-            saw = '_';
-        } else {
-            if (saw == '_') return false;
-            saw = '!';
-        }
-    }
-    return saw != '_';
-}
-
-// For a signed parse that failed: was it the syntax or the range? Same order of checks as Go:
-// digits (and unsigned overflow), then underscores, then the signed range.
-NumberProblem signed_problem(std::string_view text, bool any_base) {
-    std::string_view digits = text;
-    if (!digits.empty() && (digits[0] == '+' || digits[0] == '-')) digits.remove_prefix(1);
-    UnsignedParse magnitude = parse_go_unsigned(digits, any_base);
-    if (!magnitude.value) return magnitude.problem;
-    if (any_base && !underscores_well_placed(text)) return NumberProblem::syntax;
-    return NumberProblem::range;
-}
-
-std::string parse_int_error(std::string_view text, NumberProblem problem) {
-    return "strconv.ParseInt: parsing " + go_quote(text) +
-           (problem == NumberProblem::syntax ? ": invalid syntax" : ": value out of range");
-}
-
-// strconv.ParseInt(text, 10, 32), used by klog's Level and severity values.
-std::optional<std::int64_t> parse_int32_decimal(std::string_view text, std::string& error) {
-    auto value = go::parse_int_decimal(text);
-    if (value && *value >= std::numeric_limits<std::int32_t>::min() &&
-        *value <= std::numeric_limits<std::int32_t>::max()) {
-        return value;
-    }
-    NumberProblem problem = value ? NumberProblem::range : signed_problem(text, false);
-    error = parse_int_error(text, problem);
-    return std::nullopt;
-}
-
-bool is_duration_unit(std::string_view unit) {
-    static constexpr std::array<std::string_view, 8> kUnits = {"ns", "us", "\xC2\xB5s", "\xCE\xBCs",
-                                                               "ms", "s",  "m",         "h"};
-    return std::find(kUnits.begin(), kUnits.end(), unit) != kUnits.end();
-}
-
-// The error time.ParseDuration gives for text it rejected, found by walking the text the way
-// it does: the first missing or unknown unit wins, anything else is "invalid duration".
-std::string duration_error(std::string_view original) {
-    const std::string invalid = "time: invalid duration " + time_quote(original);
-    std::string_view rest = original;
-    if (!rest.empty() && (rest[0] == '-' || rest[0] == '+')) rest.remove_prefix(1);
-    if (rest.empty()) return invalid;
-    auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
-    while (!rest.empty()) {
-        if (!(rest[0] == '.' || is_digit(rest[0]))) return invalid;
-        std::size_t integer = 0;
-        while (integer < rest.size() && is_digit(rest[integer])) ++integer;
-        bool digits = integer > 0;
-        rest.remove_prefix(integer);
-        if (!rest.empty() && rest[0] == '.') {
-            rest.remove_prefix(1);
-            std::size_t fraction = 0;
-            while (fraction < rest.size() && is_digit(rest[fraction])) ++fraction;
-            digits = digits || fraction > 0;
-            rest.remove_prefix(fraction);
-        }
-        if (!digits) return invalid;
-        std::size_t unit_length = 0;
-        while (unit_length < rest.size() && rest[unit_length] != '.' &&
-               !is_digit(rest[unit_length])) {
-            ++unit_length;
-        }
-        if (unit_length == 0) return "time: missing unit in duration " + time_quote(original);
-        std::string_view unit = rest.substr(0, unit_length);
-        if (!is_duration_unit(unit)) {
-            return "time: unknown unit " + time_quote(unit) + " in duration " +
-                   time_quote(original);
-        }
-        rest.remove_prefix(unit_length);
-    }
-    return invalid;  // well formed, so it overflowed
-}
 
 // ---------------------------------------------------------------------------------------------
 // Flag table
@@ -332,8 +52,8 @@ using IntCheck = std::optional<std::string> (*)(std::int64_t);
 // pflag's boolValue: strconv.ParseBool's own error.
 Setter bool_setter(OptionsBool member) {
     return [member](CommandLine& line, std::string_view text) -> std::optional<std::string> {
-        auto value = go::parse_bool(text);
-        if (!value) return "strconv.ParseBool: parsing " + go_quote(text) + ": invalid syntax";
+        auto value = go::parse_bool_checked(text);
+        if (!value) return value.error();
         line.options.*member = *value;
         return std::nullopt;
     };
@@ -342,8 +62,8 @@ Setter bool_setter(OptionsBool member) {
 // pflag's intValue / int64Value: strconv.ParseInt(text, 0, 64).
 Setter int_setter(OptionsInt member, IntCheck check = nullptr) {
     return [member, check](CommandLine& line, std::string_view text) -> std::optional<std::string> {
-        auto value = go::parse_int_any_base(text);
-        if (!value) return parse_int_error(text, signed_problem(text, true));
+        auto value = go::parse_int(text, 0);
+        if (!value) return value.error();
         if (check != nullptr) {
             if (auto problem = check(*value)) return problem;
         }
@@ -365,8 +85,8 @@ Setter string_setter(OptionsString member, StringCheck check = nullptr) {
 // pflag's durationValue: time.ParseDuration's own error.
 Setter duration_setter(OptionsDuration member) {
     return [member](CommandLine& line, std::string_view text) -> std::optional<std::string> {
-        auto value = go::parse_duration(text);
-        if (!value) return duration_error(text);
+        auto value = go::parse_duration_checked(text);
+        if (!value) return value.error();
         line.options.*member = *value;
         return std::nullopt;
     };
@@ -384,20 +104,16 @@ std::optional<std::string> check_go_string(CommandLine& /*line*/, std::string_vi
 
 // Go's flag.uint64Value: strconv.ParseUint(text, 0, 64) with errors reduced to two words.
 std::optional<std::string> check_go_uint64(CommandLine& /*line*/, std::string_view text) {
-    UnsignedParse parsed = parse_go_unsigned(text, true);
-    if (!parsed.value) {
-        return std::string(parsed.problem == NumberProblem::syntax ? "parse error"
-                                                                   : "value out of range");
-    }
-    if (!underscores_well_placed(text)) return std::string("parse error");
-    return std::nullopt;
+    auto value = go::parse_uint(text, 0);
+    if (value) return std::nullopt;
+    return std::string(value.error().ends_with(go::kErrRange) ? "value out of range"
+                                                              : "parse error");
 }
 
 // klog's Level (-v): strconv.ParseInt(text, 10, 32).
 std::optional<std::string> set_klog_level(CommandLine& line, std::string_view text) {
-    std::string error;
-    auto value = parse_int32_decimal(text, error);
-    if (!value) return error;
+    auto value = go::parse_int(text, 10, 32);
+    if (!value) return value.error();
     line.options.verbosity = *value;
     return std::nullopt;
 }
@@ -410,8 +126,8 @@ std::optional<std::string> check_klog_severity(CommandLine& /*line*/, std::strin
     if (upper == "INFO" || upper == "WARNING" || upper == "ERROR" || upper == "FATAL") {
         return std::nullopt;
     }
-    std::string error;
-    if (!parse_int32_decimal(text, error)) return error;
+    auto value = go::parse_int(text, 10, 32);
+    if (!value) return value.error();
     return std::nullopt;
 }
 
@@ -428,8 +144,7 @@ std::optional<std::string> check_klog_vmodule(CommandLine& /*line*/, std::string
                 item.find('=', equals + 1) != std::string_view::npos) {
                 return syntax;
             }
-            std::string ignored;
-            auto level = parse_int32_decimal(item.substr(equals + 1), ignored);
+            auto level = go::parse_int(item.substr(equals + 1), 10, 32);
             if (!level) return syntax;
             if (*level < 0) return std::string("negative value for vmodule level");
         }
@@ -779,7 +494,7 @@ class FlagParser {
         std::string flag_name = flag.shorthand != '\0' ? "-" + std::string(1, flag.shorthand) +
                                                              ", --" + std::string(flag.name)
                                                        : "--" + std::string(flag.name);
-        return fail("invalid argument " + go_quote(value) + " for " + go_quote(flag_name) +
+        return fail("invalid argument " + go::quote(value) + " for " + go::quote(flag_name) +
                     " flag: " + *problem);
     }
 
@@ -837,6 +552,7 @@ class FlagParser {
 
     // Go's %q for a byte (strconv.QuoteRune): a quoted character literal.
     static std::string quote_char(char c) {
+        constexpr char kHex[] = "0123456789abcdef";
         auto byte = static_cast<unsigned char>(c);
         if (byte == '\'') return "'\\''";
         if (byte >= 0x80) {
@@ -845,7 +561,7 @@ class FlagParser {
             quoted += kHex[byte & 0xFu];
             return quoted + "'";
         }
-        std::string quoted = go_quote(std::string_view(&c, 1));
+        std::string quoted = go::quote(std::string_view(&c, 1));
         if (byte == '"') quoted = "\"\"\"";  // no escape needed inside single quotes
         quoted.front() = '\'';
         quoted.back() = '\'';
@@ -904,7 +620,7 @@ std::string flag_usages(std::vector<const Flag*> flags) {
         auto [placeholder, usage] = placeholder_and_usage(*flag);
         if (!placeholder.empty()) left += " " + placeholder;
         if (!default_is_zero(*flag)) {
-            usage += flag->type == "string" ? " (default " + go_quote(flag->default_text) + ")"
+            usage += flag->type == "string" ? " (default " + go::quote(flag->default_text) + ")"
                                             : " (default " + flag->default_text + ")";
         }
         widest = std::max(widest, left.size());
@@ -951,9 +667,9 @@ constexpr std::string_view kMutateIntro =
     R"(pod-identity-webhook mutate: print what the webhook would do to Kubernetes manifests, offline.
 Pods and the pod templates of Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and
 CronJobs are mutated as the webhook would admit them; other documents pass through unchanged.
-ServiceAccounts come from --service-accounts-file; the other serving flags (--annotation-prefix,
---aws-default-region, --token-audience, ...) apply as they would to the server. Warnings go to
-standard error.
+ServiceAccounts come from --service-accounts-file and from ServiceAccount documents in the
+manifests themselves; the other serving flags (--annotation-prefix, --aws-default-region,
+--token-audience, ...) apply as they would to the server. Warnings go to standard error.
 
 Usage:
   pod-identity-webhook mutate -f FILE [-f FILE ...] [flags]

@@ -56,8 +56,9 @@ Status validate(const Options& options) {
             "--kube-api, in-cluster) is not available in this version yet."};
     }
     if (options.watch_config_map) {
-        return Error{"--watch-config-map needs the Kubernetes API source, which is not available "
-                     "in this version yet"};
+        return Error{
+            "--watch-config-map needs the Kubernetes API source, which is not available "
+            "in this version yet"};
     }
     return Status::success();
 }
@@ -86,13 +87,13 @@ std::string cache_dump(const identity::ServiceAccountSource& source,
 
 // Everything the running server owns, in construction order (destroyed in reverse).
 class Webhook {
-public:
+  public:
     explicit Webhook(const Options& options) : options_(options), metrics_(registry_) {}
 
     Status start();
     void run();
 
-private:
+  private:
     Status start_sources();
     Status start_servers();
     void add_webhook_routes();
@@ -123,8 +124,8 @@ private:
 Status Webhook::start_sources() {
     auto annotations = annotation_settings(options_);
     if (!annotations.ok()) return Error{annotations.error()};
-    auto source = identity::ServiceAccountFileSource::open(options_.service_accounts_file,
-                                                           std::move(annotations).value(), &metrics_);
+    auto source = identity::ServiceAccountFileSource::open(
+        options_.service_accounts_file, std::move(annotations).value(), &metrics_);
     if (!source.ok()) return Error{source.error()};
     service_accounts_ = std::move(source).value();
     service_accounts_->start_watching();
@@ -160,24 +161,30 @@ void Webhook::add_webhook_routes() {
         target.add_route(path, *small_handlers_.back(), instrumented);
     };
     webhook_server_->add_route("/mutate", *admission_, true);
-    add(*webhook_server_, "/healthz", [](server::HttpRequest&) { return text_response(200, "ok"); },
+    add(
+        *webhook_server_, "/healthz", [](server::HttpRequest&) { return text_response(200, "ok"); },
         false);
-    add(*webhook_server_, "/readyz",
+    add(
+        *webhook_server_, "/readyz",
         [this](server::HttpRequest&) {
-            if (auto reason = readiness_.not_ready_reason()) return text_response(503, *reason + "\n");
+            if (auto reason = readiness_.not_ready_reason())
+                return text_response(503, *reason + "\n");
             return text_response(200, "ok");
         },
         false);
     if (!options_.enable_debugging_handlers) return;
-    add(*webhook_server_, "/debug/alpha/deny",
+    add(
+        *webhook_server_, "/debug/alpha/deny",
         [](server::HttpRequest&) {
             server::HttpResponse response = text_response(
-                200, R"({"response":{"uid":"","allowed":false,"status":{"metadata":{},"message":"Test deny message"}}})");
+                200,
+                R"({"response":{"uid":"","allowed":false,"status":{"metadata":{},"message":"Test deny message"}}})");
             response.content_type = "application/json";
             return response;
         },
         true);
-    add(*webhook_server_, "/debug/alpha/500",
+    add(
+        *webhook_server_, "/debug/alpha/500",
         [](server::HttpRequest&) { return text_response(500, "test error\n"); }, true);
 }
 
@@ -194,7 +201,8 @@ void Webhook::add_metrics_routes() {
     });
     if (!options_.enable_debugging_handlers) return;
     add("/debug/alpha/cache", [this](server::HttpRequest&) {
-        server::HttpResponse response = text_response(200, cache_dump(*service_accounts_, defaults_));
+        server::HttpResponse response =
+            text_response(200, cache_dump(*service_accounts_, defaults_));
         response.content_type = "application/json";
         return response;
     });
@@ -224,14 +232,14 @@ Status Webhook::start_servers() {
 
     webhook::AdmissionSettings admission_settings;
     admission_settings.mutation = mutation_settings(options_);
-    admission_settings.lookup_grace_period =
-        std::chrono::duration_cast<std::chrono::milliseconds>(
-            options_.service_account_lookup_grace_period);
+    admission_settings.lookup_grace_period = std::chrono::duration_cast<std::chrono::milliseconds>(
+        options_.service_account_lookup_grace_period);
     admission_ = std::make_unique<webhook::AdmissionHandler>(std::move(admission_settings),
                                                              *resolver_, &metrics_, jitter_);
 
     server::ServerLimits limits;
-    limits.max_connections = static_cast<std::size_t>(std::max<std::int64_t>(1, options_.max_connections));
+    limits.max_connections =
+        static_cast<std::size_t>(std::max<std::int64_t>(1, options_.max_connections));
     server::ServerOptions webhook_options{"webhook", options_.bind_address,
                                           static_cast<unsigned short>(options_.port), limits,
                                           certificates_.get()};
@@ -257,8 +265,9 @@ Status Webhook::start_servers() {
 Status Webhook::start() {
     if (auto status = validate(options_); !status.ok()) return status;
     if (options_.in_cluster) {
-        logging::info("--in-cluster=true is accepted for compatibility; certificates are read from "
-                      "--tls-cert/--tls-key (the deprecated CSR mode is not implemented)");
+        logging::info(
+            "--in-cluster=true is accepted for compatibility; certificates are read from "
+            "--tls-cert/--tls-key (the deprecated CSR mode is not implemented)");
     }
     if (options_.token_expiration < mutation::kMinTokenExpiration) {
         logging::warn("--token-expiration below the minimum; using 600 seconds",
@@ -289,7 +298,8 @@ void Webhook::on_signal(const boost::system::error_code& error, int signal_numbe
     signals_.async_wait([this](const boost::system::error_code& next_error, int next_signal) {
         on_signal(next_error, next_signal);
     });
-    drain_step(Clock::now() + std::chrono::duration_cast<Clock::duration>(options_.shutdown_timeout));
+    drain_step(Clock::now() +
+               std::chrono::duration_cast<Clock::duration>(options_.shutdown_timeout));
 }
 
 void Webhook::drain_step(Clock::time_point deadline) {
@@ -297,9 +307,9 @@ void Webhook::drain_step(Clock::time_point deadline) {
         webhook_server_->open_connections() == 0 && metrics_server_->open_connections() == 0;
     if (drained || Clock::now() >= deadline) {
         if (!drained) {
-            logging::warn("shutdown timeout reached; closing remaining connections",
-                          {{"requests_in_flight",
-                            std::to_string(webhook_server_->requests_in_flight())}});
+            logging::warn(
+                "shutdown timeout reached; closing remaining connections",
+                {{"requests_in_flight", std::to_string(webhook_server_->requests_in_flight())}});
             webhook_server_->force_close();
             metrics_server_->force_close();
         }

@@ -42,8 +42,8 @@ Result<identity::AnnotationSettings> annotation_settings(const Options& options)
     settings.prefix = options.annotation_prefix;
     if (!options.compose_role_arn) return settings;
     if (!options.aws_account_id.empty()) {
-        settings.compose_role_arn = identity::RoleArnComposition{options.aws_partition,
-                                                                  options.aws_account_id};
+        settings.compose_role_arn =
+            identity::RoleArnComposition{options.aws_partition, options.aws_account_id};
         return settings;
     }
     // Upstream asks EC2 instance metadata; AWS SDKs honour this variable to point elsewhere.

@@ -51,8 +51,8 @@ std::string parent_directory(const std::string& path) {
 }
 
 constexpr std::uint32_t kDirectoryEvents = IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM |
-                                           IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB |
-                                           IN_DELETE_SELF | IN_MOVE_SELF;
+                                           IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF |
+                                           IN_MOVE_SELF;
 // Editors and kubelet write in bursts; wait for this much quiet before looking.
 constexpr std::chrono::milliseconds kSettleTime{50};
 constexpr std::chrono::milliseconds kFirstRetry{100};
@@ -174,7 +174,9 @@ FileWatcher::FileWatcher(std::vector<std::string> paths, std::chrono::millisecon
     }
 }
 
-FileWatcher::~FileWatcher() { stop(); }
+FileWatcher::~FileWatcher() {
+    stop();
+}
 
 void FileWatcher::start() {
     std::lock_guard lock(impl_->lifecycle);

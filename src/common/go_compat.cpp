@@ -3,24 +3,90 @@
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <utility>
 
 namespace piw::go {
 namespace {
 
-constexpr std::uint64_t kMaxInt64 = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+constexpr std::uint64_t kMaxInt64 =
+    static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+constexpr char kLowerHex[] = "0123456789abcdef";
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 int digit_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
+    if (is_digit(c)) return c - '0';
     char l = lower(c);
     if (l >= 'a' && l <= 'z') return l - 'a' + 10;
     return 99;
 }
 
+// "\x1b", "\u202e", "\U0010fffd": Go's escapes, lower-case hex.
+void append_hex_escape(std::string& out, char prefix, std::uint32_t value, int digits) {
+    out += '\\';
+    out += prefix;
+    for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) {
+        out += kLowerHex[(value >> static_cast<unsigned>(shift)) & 0xFu];
+    }
+}
+
+// strconv.appendEscapedRune for a rune that is not printable: a named escape for the usual
+// controls, \xNN for the others, \uNNNN or \UNNNNNNNN above ASCII.
+void append_unprintable(std::string& out, char32_t rune) {
+    constexpr std::string_view kNamedControls = "\a\b\f\n\r\t\v";
+    constexpr std::string_view kNames = "abfnrtv";
+    const std::size_t named =
+        rune < 0x20 ? kNamedControls.find(static_cast<char>(rune)) : std::string_view::npos;
+    if (named != std::string_view::npos) {
+        out += '\\';
+        out += kNames[named];
+    } else if (rune < 0x20 || rune == 0x7F) {
+        append_hex_escape(out, 'x', rune, 2);
+    } else if (rune < 0x10000) {
+        append_hex_escape(out, 'u', rune, 4);
+    } else {
+        append_hex_escape(out, 'U', rune, 8);
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// strconv.ParseInt / ParseUint
+
+// strconv.NumError's text: `strconv.ParseInt: parsing "abc": invalid syntax`.
+Error num_error(std::string_view function, std::string_view text, std::string_view problem) {
+    return Error{"strconv." + std::string(function) + ": parsing " + quote(text) + ": " +
+                 std::string(problem)};
+}
+
+// strconv's baseError and bitSizeError, which Go checks after the empty-string check.
+std::optional<std::string> argument_problem(int base, int bit_size) {
+    if (base != 0 && (base < 2 || base > 36)) return "invalid base " + std::to_string(base);
+    if (bit_size < 0 || bit_size > 64) return "invalid bit size " + std::to_string(bit_size);
+    return std::nullopt;
+}
+
+// Base 0: "0b", "0o" and "0x" (with something after them) or a bare leading "0" (octal) choose
+// the base and are removed from `digits`; anything else is decimal.
+int take_base_prefix(std::string_view& digits) {
+    if (digits.empty() || digits[0] != '0') return 10;
+    const char kind = digits.size() >= 3 ? lower(digits[1]) : '\0';
+    if (kind == 'b' || kind == 'o' || kind == 'x') {
+        digits.remove_prefix(2);
+        return kind == 'b' ? 2 : kind == 'o' ? 8 : 16;
+    }
+    digits.remove_prefix(1);
+    return 8;
+}
+
 // Go strconv.underscoreOK: underscores only between digits, or between the base prefix and a digit.
 bool underscores_well_placed(std::string_view s) {
-    char saw = '^';
+    char saw = '^';  // ^ start, 0 digit or prefix, _ underscore, ! anything else
     std::size_t i = 0;
     if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
     bool hex = false;
@@ -32,7 +98,7 @@ bool underscores_well_placed(std::string_view s) {
     }
     for (; i < s.size(); ++i) {
         char c = s[i];
-        if ((c >= '0' && c <= '9') || (hex && lower(c) >= 'a' && lower(c) <= 'f')) {
+        if (is_digit(c) || (hex && lower(c) >= 'a' && lower(c) <= 'f')) {
             saw = '0';
             continue;
         }
@@ -47,75 +113,75 @@ bool underscores_well_placed(std::string_view s) {
     return saw != '_';
 }
 
-// Go strconv.ParseUint for base 10 or base 0 (prefix detection, underscores allowed).
-std::optional<std::uint64_t> parse_uint(std::string_view s, bool any_base) {
-    if (s.empty()) return std::nullopt;
-    const std::string_view original = s;
-    int base = 10;
-    if (any_base && s[0] == '0') {
-        if (s.size() >= 3 && lower(s[1]) == 'b') {
-            base = 2;
-            s.remove_prefix(2);
-        } else if (s.size() >= 3 && lower(s[1]) == 'o') {
-            base = 8;
-            s.remove_prefix(2);
-        } else if (s.size() >= 3 && lower(s[1]) == 'x') {
-            base = 16;
-            s.remove_prefix(2);
-        } else {
-            base = 8;
-            s.remove_prefix(1);
-        }
-    }
-    bool saw_underscore = false;
+// What strconv.ParseUint found: the value, or the reason it failed (then `value` is Go's
+// return value, which ParseInt still uses after a range error).
+struct Magnitude {
     std::uint64_t value = 0;
-    for (char c : s) {
-        if (c == '_' && any_base) {
-            saw_underscore = true;
+    std::string problem;  // empty, kErrSyntax, kErrRange or an argument problem
+};
+
+// The body of strconv.ParseUint. Like Go it reports a range error at the first overflow, before
+// looking at the characters after it, and judges the underscores only once all digits are read.
+Magnitude parse_magnitude(std::string_view text, int base, int bit_size) {
+    if (text.empty()) return {0, std::string(kErrSyntax)};
+    if (auto problem = argument_problem(base, bit_size)) return {0, std::move(*problem)};
+    const bool base_zero = base == 0;
+    std::string_view digits = text;
+    if (base_zero) base = take_base_prefix(digits);
+    if (bit_size == 0) bit_size = 64;
+    const std::uint64_t max_value = std::numeric_limits<std::uint64_t>::max() >> (64 - bit_size);
+    const auto ubase = static_cast<std::uint64_t>(base);
+    std::uint64_t value = 0;
+    bool underscores = false;
+    for (char c : digits) {
+        if (c == '_' && base_zero) {
+            underscores = true;
             continue;
         }
-        int d = digit_value(c);
-        if (d >= base) return std::nullopt;
-        auto ubase = static_cast<std::uint64_t>(base);
-        if (value > (std::numeric_limits<std::uint64_t>::max() - static_cast<std::uint64_t>(d)) / ubase) {
-            return std::nullopt;  // out of range
+        const int digit = digit_value(c);
+        if (digit >= base) return {0, std::string(kErrSyntax)};
+        const auto d = static_cast<std::uint64_t>(digit);
+        if (d > max_value || value > (max_value - d) / ubase) {
+            return {max_value, std::string(kErrRange)};
         }
-        value = value * ubase + static_cast<std::uint64_t>(d);
+        value = value * ubase + d;
     }
-    if (saw_underscore && !underscores_well_placed(original)) return std::nullopt;
-    return value;
+    if (underscores && !underscores_well_placed(text)) return {0, std::string(kErrSyntax)};
+    return {value, {}};
 }
 
-std::optional<std::int64_t> parse_int(std::string_view s, bool any_base) {
-    if (s.empty()) return std::nullopt;
-    const std::string_view original = s;
-    bool negative = false;
-    if (s[0] == '+' || s[0] == '-') {
-        negative = s[0] == '-';
-        s.remove_prefix(1);
+// ------------------------------------------------------------------------------------------------
+// time.ParseDuration
+
+// Package time's own quote(), used in its error messages: unlike strconv.Quote, every byte
+// outside printable ASCII becomes \xNN (DEL stays as it is).
+std::string time_quote(std::string_view text) {
+    std::string out = "\"";
+    for (char ch : text) {
+        auto c = static_cast<unsigned char>(ch);
+        if (c >= 0x80 || c < 0x20) {
+            append_hex_escape(out, 'x', c, 2);
+        } else {
+            if (c == '"' || c == '\\') out += '\\';
+            out += ch;
+        }
     }
-    auto magnitude = parse_uint(s, any_base);
-    if (!magnitude) return std::nullopt;
-    // Underscore placement is judged on the signed text, like Go.
-    if (any_base && original.find('_') != std::string_view::npos &&
-        !underscores_well_placed(original)) {
-        return std::nullopt;
-    }
-    if (!negative) {
-        if (*magnitude > kMaxInt64) return std::nullopt;
-        return static_cast<std::int64_t>(*magnitude);
-    }
-    if (*magnitude > kMaxInt64 + 1) return std::nullopt;
-    if (*magnitude == kMaxInt64 + 1) return std::numeric_limits<std::int64_t>::min();
-    return -static_cast<std::int64_t>(*magnitude);
+    out += '"';
+    return out;
 }
+
+Error invalid_duration(std::string_view original) {
+    return Error{"time: invalid duration " + time_quote(original)};
+}
+
+constexpr std::uint64_t kDurationLimit = 1ULL << 63;  // |math.MinInt64|, the largest magnitude
 
 struct DurationUnit {
     std::string_view name;
     std::uint64_t nanoseconds;
 };
 
-constexpr std::array<DurationUnit, 9> kDurationUnits = {{
+constexpr std::array<DurationUnit, 8> kDurationUnits = {{
     {"ns", 1ULL},
     {"us", 1000ULL},
     {"\xC2\xB5s", 1000ULL},  // U+00B5 micro sign
@@ -124,12 +190,11 @@ constexpr std::array<DurationUnit, 9> kDurationUnits = {{
     {"s", 1000000000ULL},
     {"m", 60ULL * 1000000000ULL},
     {"h", 3600ULL * 1000000000ULL},
-    {"", 0ULL},
 }};
 
 std::optional<std::uint64_t> unit_nanoseconds(std::string_view name) {
     for (const auto& unit : kDurationUnits) {
-        if (!unit.name.empty() && unit.name == name) return unit.nanoseconds;
+        if (unit.name == name) return unit.nanoseconds;
     }
     return std::nullopt;
 }
@@ -140,10 +205,10 @@ std::optional<std::uint64_t> leading_int(std::string_view& s) {
     std::size_t i = 0;
     for (; i < s.size(); ++i) {
         char c = s[i];
-        if (c < '0' || c > '9') break;
-        if (x > (1ULL << 63) / 10) return std::nullopt;
+        if (!is_digit(c)) break;
+        if (x > kDurationLimit / 10) return std::nullopt;
         x = x * 10 + static_cast<std::uint64_t>(c - '0');
-        if (x > (1ULL << 63)) return std::nullopt;
+        if (x > kDurationLimit) return std::nullopt;
     }
     s.remove_prefix(i);
     return x;
@@ -157,7 +222,7 @@ void leading_fraction(std::string_view& s, std::uint64_t& fraction, double& scal
     bool overflow = false;
     for (; i < s.size(); ++i) {
         char c = s[i];
-        if (c < '0' || c > '9') break;
+        if (!is_digit(c)) break;
         if (overflow) continue;
         if (fraction > (std::numeric_limits<std::int64_t>::max() - 1) / 10) {
             overflow = true;
@@ -172,6 +237,64 @@ void leading_fraction(std::string_view& s, std::uint64_t& fraction, double& scal
         scale *= 10;
     }
     s.remove_prefix(i);
+}
+
+// The number in front of a unit: "1", "1.5", ".5", "1." (but not ".").
+struct DurationNumber {
+    std::uint64_t whole = 0;
+    std::uint64_t fraction = 0;
+    double scale = 1.0;  // fraction / scale is the fractional part
+};
+
+std::optional<DurationNumber> take_duration_number(std::string_view& rest) {
+    if (!(rest[0] == '.' || is_digit(rest[0]))) return std::nullopt;
+    DurationNumber number;
+    const std::size_t before = rest.size();
+    auto whole = leading_int(rest);
+    if (!whole) return std::nullopt;
+    number.whole = *whole;
+    bool digits = before != rest.size();
+    if (!rest.empty() && rest[0] == '.') {
+        rest.remove_prefix(1);
+        const std::size_t before_fraction = rest.size();
+        leading_fraction(rest, number.fraction, number.scale);
+        digits = digits || before_fraction != rest.size();
+    }
+    if (!digits) return std::nullopt;
+    return number;
+}
+
+// The unit after a number: everything up to the next '.' or digit, in nanoseconds.
+Result<std::uint64_t> take_duration_unit(std::string_view& rest, std::string_view original) {
+    std::size_t length = 0;
+    while (length < rest.size() && rest[length] != '.' && !is_digit(rest[length])) ++length;
+    if (length == 0) return Error{"time: missing unit in duration " + time_quote(original)};
+    const std::string_view name = rest.substr(0, length);
+    rest.remove_prefix(length);
+    auto unit = unit_nanoseconds(name);
+    if (!unit) {
+        return Error{"time: unknown unit " + time_quote(name) + " in duration " +
+                     time_quote(original)};
+    }
+    return *unit;
+}
+
+// One "<number><unit>" element of `original` (the loop body of time.ParseDuration), in
+// nanoseconds, at most kDurationLimit.
+Result<std::uint64_t> take_duration_element(std::string_view& rest, std::string_view original) {
+    auto number = take_duration_number(rest);
+    if (!number) return invalid_duration(original);
+    auto unit = take_duration_unit(rest, original);
+    if (!unit) return Error{unit.error()};
+    if (number->whole > kDurationLimit / *unit) return invalid_duration(original);
+    std::uint64_t nanoseconds = number->whole * *unit;
+    if (number->fraction > 0) {
+        // Go computes the fractional part in floating point; so do we, to round the same way.
+        nanoseconds += static_cast<std::uint64_t>(static_cast<double>(number->fraction) *
+                                                  (static_cast<double>(*unit) / number->scale));
+        if (nanoseconds > kDurationLimit) return invalid_duration(original);
+    }
+    return nanoseconds;
 }
 
 // Appends the decimal digits of v in reverse into out.
@@ -213,68 +336,84 @@ std::optional<bool> parse_bool(std::string_view text) {
     return std::nullopt;
 }
 
+Result<bool> parse_bool_checked(std::string_view text) {
+    if (auto value = parse_bool(text)) return *value;
+    return num_error("ParseBool", text, kErrSyntax);
+}
+
+Result<std::uint64_t> parse_uint(std::string_view text, int base, int bit_size) {
+    Magnitude magnitude = parse_magnitude(text, base, bit_size);
+    if (!magnitude.problem.empty()) return num_error("ParseUint", text, magnitude.problem);
+    return magnitude.value;
+}
+
+Result<std::int64_t> parse_int(std::string_view text, int base, int bit_size) {
+    if (text.empty()) return num_error("ParseInt", text, kErrSyntax);
+    const bool negative = text[0] == '-';
+    std::string_view unsigned_text = text;
+    if (text[0] == '+' || text[0] == '-') unsigned_text.remove_prefix(1);
+    Magnitude magnitude = parse_magnitude(unsigned_text, base, bit_size);
+    // After an unsigned range error Go goes on to the signed check, which fails on its own.
+    if (!magnitude.problem.empty() && magnitude.problem != kErrRange) {
+        return num_error("ParseInt", text, magnitude.problem);
+    }
+    if (bit_size == 0) bit_size = 64;
+    const std::uint64_t cutoff = 1ULL << (bit_size - 1);  // |minimum|
+    if (magnitude.value > cutoff || (!negative && magnitude.value == cutoff)) {
+        return num_error("ParseInt", text, kErrRange);
+    }
+    // Two's complement wrap-around (defined since C++20) also gives the minimum right.
+    return negative ? static_cast<std::int64_t>(0 - magnitude.value)
+                    : static_cast<std::int64_t>(magnitude.value);
+}
+
 std::optional<std::int64_t> parse_int_decimal(std::string_view text) {
-    return parse_int(text, false);
+    auto value = parse_int(text, 10);
+    if (!value) return std::nullopt;
+    return *value;
 }
 
 std::optional<std::int64_t> parse_int_any_base(std::string_view text) {
-    return parse_int(text, true);
+    auto value = parse_int(text, 0);
+    if (!value) return std::nullopt;
+    return *value;
 }
 
-std::optional<std::chrono::nanoseconds> parse_duration(std::string_view s) {
+Result<std::chrono::nanoseconds> parse_duration_checked(std::string_view text) {
+    const std::string_view original = text;
     bool negative = false;
-    if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
-        negative = s[0] == '-';
-        s.remove_prefix(1);
+    if (!text.empty() && (text[0] == '-' || text[0] == '+')) {
+        negative = text[0] == '-';
+        text.remove_prefix(1);
     }
-    if (s == "0") return std::chrono::nanoseconds(0);
-    if (s.empty()) return std::nullopt;
+    if (text == "0") return std::chrono::nanoseconds(0);
+    if (text.empty()) return invalid_duration(original);
     std::uint64_t total = 0;
-    while (!s.empty()) {
-        if (!(s[0] == '.' || (s[0] >= '0' && s[0] <= '9'))) return std::nullopt;
-        std::size_t before = s.size();
-        auto whole = leading_int(s);
-        if (!whole) return std::nullopt;
-        bool pre = before != s.size();
-        bool post = false;
-        std::uint64_t fraction = 0;
-        double scale = 1.0;
-        if (!s.empty() && s[0] == '.') {
-            s.remove_prefix(1);
-            std::size_t before_fraction = s.size();
-            leading_fraction(s, fraction, scale);
-            post = before_fraction != s.size();
-        }
-        if (!pre && !post) return std::nullopt;
-        std::size_t i = 0;
-        while (i < s.size() && s[i] != '.' && !(s[i] >= '0' && s[i] <= '9')) ++i;
-        if (i == 0) return std::nullopt;  // missing unit
-        auto unit = unit_nanoseconds(s.substr(0, i));
-        s.remove_prefix(i);
-        if (!unit) return std::nullopt;  // unknown unit
-        std::uint64_t v = *whole;
-        if (v > (1ULL << 63) / *unit) return std::nullopt;
-        v *= *unit;
-        if (fraction > 0) {
-            v += static_cast<std::uint64_t>(static_cast<double>(fraction) *
-                                            (static_cast<double>(*unit) / scale));
-            if (v > (1ULL << 63)) return std::nullopt;
-        }
-        total += v;
-        if (total > (1ULL << 63)) return std::nullopt;
+    while (!text.empty()) {
+        auto element = take_duration_element(text, original);
+        if (!element) return Error{element.error()};
+        // Both are at most 1<<63, so only 1<<63 + 1<<63 wraps (to 0, accepted); Go's
+        // uint64 arithmetic does the same.
+        total += *element;
+        if (total > kDurationLimit) return invalid_duration(original);
     }
-    if (negative) {
-        if (total == (1ULL << 63)) return std::chrono::nanoseconds(std::numeric_limits<std::int64_t>::min());
-        return std::chrono::nanoseconds(-static_cast<std::int64_t>(total));
-    }
-    if (total > kMaxInt64) return std::nullopt;
-    return std::chrono::nanoseconds(static_cast<std::int64_t>(total));
+    if (!negative && total > kMaxInt64) return invalid_duration(original);
+    // Two's complement wrap-around (defined since C++20) also gives the minimum right.
+    return std::chrono::nanoseconds(negative ? static_cast<std::int64_t>(0 - total)
+                                             : static_cast<std::int64_t>(total));
+}
+
+std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
+    auto value = parse_duration_checked(text);
+    if (!value) return std::nullopt;
+    return *value;
 }
 
 std::string format_duration(std::chrono::nanoseconds duration) {
     const std::int64_t d = duration.count();
     const bool negative = d < 0;
-    std::uint64_t u = negative ? (~static_cast<std::uint64_t>(d) + 1) : static_cast<std::uint64_t>(d);
+    std::uint64_t u =
+        negative ? (~static_cast<std::uint64_t>(d) + 1) : static_cast<std::uint64_t>(d);
     std::string reversed;
     constexpr std::uint64_t kSecond = 1000000000ULL;
     if (u < kSecond) {
@@ -425,7 +564,8 @@ Result<std::vector<std::string>> parse_csv_first_record(std::string_view text) {
                                          ? rest.substr(0, rest.size() - (rest.empty() ? 0 : 1))
                                          : rest.substr(0, comma);
             if (std::size_t quote = field.find('"'); quote != std::string_view::npos) {
-                return Error{csv_error(record_line, reader.line_number, column + quote, kBareQuote)};
+                return Error{
+                    csv_error(record_line, reader.line_number, column + quote, kBareQuote)};
             }
             fields.emplace_back(field);
             if (comma == std::string_view::npos) return fields;
@@ -456,7 +596,8 @@ Result<std::vector<std::string>> parse_csv_first_record(std::string_view text) {
                     fields.push_back(std::move(field));
                     return fields;
                 } else {
-                    return Error{csv_error(record_line, reader.line_number, column - 1, kQuoteError)};
+                    return Error{
+                        csv_error(record_line, reader.line_number, column - 1, kQuoteError)};
                 }
             } else if (!rest.empty()) {
                 field.append(rest);
@@ -471,6 +612,82 @@ Result<std::vector<std::string>> parse_csv_first_record(std::string_view text) {
             }
         }
     }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Runes and quoting
+
+DecodedRune decode_rune(std::string_view text, std::size_t at) {
+    auto byte = [&text](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+    const unsigned char lead = byte(at);
+    if (lead < 0x80) return {lead, 1};
+    std::size_t length = 0;
+    char32_t rune = 0;
+    unsigned char low = 0x80;  // allowed range of the second byte
+    unsigned char high = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        length = 2;
+        rune = lead & 0x1Fu;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        length = 3;
+        rune = lead & 0x0Fu;
+        if (lead == 0xE0) low = 0xA0;   // overlong
+        if (lead == 0xED) high = 0x9F;  // surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        length = 4;
+        rune = lead & 0x07u;
+        if (lead == 0xF0) low = 0x90;   // overlong
+        if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
+    } else {
+        return {kInvalidRune, 1};
+    }
+    if (at + length > text.size()) return {kInvalidRune, 1};
+    for (std::size_t i = 1; i < length; ++i) {
+        const unsigned char next = byte(at + i);
+        if (next < (i == 1 ? low : 0x80) || next > (i == 1 ? high : 0xBF)) return {kInvalidRune, 1};
+        rune = (rune << 6) | (next & 0x3Fu);
+    }
+    return {rune, length};
+}
+
+bool is_print(char32_t rune) {
+    if (rune < 0x20 || rune == 0x7F || rune > 0x10FFFF) return false;
+    const bool invisible =
+        (rune >= 0x80 && rune <= 0x9F) || rune == 0xAD || (rune >= 0x200B && rune <= 0x200F) ||
+        (rune >= 0x2028 && rune <= 0x202E) || (rune >= 0x2060 && rune <= 0x206F) ||
+        rune == 0xFEFF || (rune >= 0xFFF9 && rune <= 0xFFFB) || (rune >= 0xE000 && rune <= 0xF8FF);
+    return !invisible;
+}
+
+void append_escaped(std::string& out, std::string_view text, bool escape_quote_and_backslash) {
+    std::size_t at = 0;
+    while (at < text.size()) {
+        const auto [rune, length] = decode_rune(text, at);
+        if (rune == kInvalidRune) {
+            append_hex_escape(out, 'x', static_cast<unsigned char>(text[at]), 2);
+        } else if (escape_quote_and_backslash && (rune == '"' || rune == '\\')) {
+            out += '\\';
+            out += static_cast<char>(rune);
+        } else if (is_print(rune)) {
+            out.append(text.substr(at, length));
+        } else {
+            append_unprintable(out, rune);
+        }
+        at += length;
+    }
+}
+
+void append_quoted(std::string& out, std::string_view text) {
+    out += '"';
+    append_escaped(out, text, true);
+    out += '"';
+}
+
+std::string quote(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + 2);
+    append_quoted(out, text);
+    return out;
 }
 
 }  // namespace piw::go

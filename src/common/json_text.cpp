@@ -48,7 +48,9 @@ constexpr std::array<bool, 256> make_special_table() {
 }
 constexpr std::array<bool, 256> kSpecial = make_special_table();
 
-bool is_special(char c) { return kSpecial[static_cast<unsigned char>(c)]; }
+bool is_special(char c) {
+    return kSpecial[static_cast<unsigned char>(c)];
+}
 
 }  // namespace
 
@@ -66,13 +68,27 @@ void append_string(std::string& out, std::string_view text) {
             continue;
         }
         switch (c) {
-            case '"': out.append("\\\""); break;
-            case '\\': out.append("\\\\"); break;
-            case '\n': out.append("\\n"); break;
-            case '\r': out.append("\\r"); break;
-            case '\t': out.append("\\t"); break;
-            case '\b': out.append("\\b"); break;
-            case '\f': out.append("\\f"); break;
+            case '"':
+                out.append("\\\"");
+                break;
+            case '\\':
+                out.append("\\\\");
+                break;
+            case '\n':
+                out.append("\\n");
+                break;
+            case '\r':
+                out.append("\\r");
+                break;
+            case '\t':
+                out.append("\\t");
+                break;
+            case '\b':
+                out.append("\\b");
+                break;
+            case '\f':
+                out.append("\\f");
+                break;
             default:
                 if (c < 0x20) {
                     out.append("\\u00");

@@ -3,9 +3,9 @@
 // mutex held for a memcpy); one writer thread wakes every 20 ms and writes whatever has
 // accumulated with a single write(2). Compared with a queue that wakes a worker and flushes
 // stderr for every record (two context switches and a system call per request on a busy core),
-// this keeps the per-request cost of the decision log line to its formatting. A stalled reader (a full pipe) never blocks a request thread: beyond
-// kMaxPendingBytes the oldest pending records are dropped, counted, and reported once the writer
-// catches up.
+// this keeps the per-request cost of the decision log line to its formatting. A stalled reader (a
+// full pipe) never blocks a request thread: beyond kMaxPendingBytes the oldest pending records are
+// dropped, counted, and reported once the writer catches up.
 
 #include <spdlog/sinks/sink.h>
 
@@ -21,7 +21,7 @@
 namespace piw::logging {
 
 class BatchingSink final : public spdlog::sinks::sink {
-public:
+  public:
     static constexpr std::size_t kMaxPendingBytes = 4U * 1024U * 1024U;
     // Records wait at most this long before they are written...
     static constexpr std::chrono::milliseconds kWriteInterval{20};
@@ -43,7 +43,7 @@ public:
 
     [[nodiscard]] std::size_t dropped() const;
 
-private:
+  private:
     void run();
     void drop_oldest_half();  // mutex_ held
     void write_all(const std::string& bytes) const;
@@ -53,10 +53,10 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable pending_changed_;
     std::string pending_;
-    std::size_t dropped_ = 0;         // since the last report
+    std::size_t dropped_ = 0;  // since the last report
     std::size_t dropped_total_ = 0;
-    std::size_t appended_ = 0;        // records ever appended
-    std::size_t written_ = 0;         // records ever written
+    std::size_t appended_ = 0;  // records ever appended
+    std::size_t written_ = 0;   // records ever written
     bool stopping_ = false;
     bool flush_requested_ = false;
     std::thread writer_;

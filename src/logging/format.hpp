@@ -19,8 +19,6 @@ void append_timestamp(std::string& out, Clock::time_point when);
 // "trace" "debug" "info" "warn" "error" "crit" "off"
 std::string_view level_name(spdlog::level::level_enum level);
 
-// Appends `value` as Go's strconv.Quote would write it (quotes included).
-void append_go_quoted(std::string& out, std::string_view value);
 // True when a logfmt value must be quoted: empty, or containing spaces, '"', '=', control
 // characters, invalid UTF-8 or other characters that Go's %q escapes.
 bool needs_quoting(std::string_view value);

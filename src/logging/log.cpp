@@ -84,8 +84,8 @@ void init_logging(const LogSettings& settings) {
     std::lock_guard lock(current.lifecycle);
     // Records arrive fully formatted (format_record); the batching sink adds the line end and
     // writes from its own thread, so request threads never wait for stderr.
-    auto logger = std::make_shared<spdlog::logger>(kLoggerName,
-                                                   std::make_shared<BatchingSink>(STDERR_FILENO, settings.format));
+    auto logger = std::make_shared<spdlog::logger>(
+        kLoggerName, std::make_shared<BatchingSink>(STDERR_FILENO, settings.format));
     logger->set_level(level_for(settings));
     current.format.store(settings.format, std::memory_order_relaxed);
     install(current, std::move(logger));

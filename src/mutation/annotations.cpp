@@ -6,8 +6,12 @@
 namespace piw::annotations {
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-bool is_separator(char c) { return c == '_' || c == '-'; }
+char lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+bool is_separator(char c) {
+    return c == '_' || c == '-';
+}
 
 // Equal when lower-cased with '_' and '-' removed ("Role_ARN" ~ "role-arn"). Runs for every pod
 // annotation, so it compares in place rather than building normalised copies.

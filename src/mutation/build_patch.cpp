@@ -31,7 +31,7 @@ struct CredentialPlan {
     std::string_view token_path;
     std::string_view audience;
     std::int64_t expiration = kDefaultTokenExpiration;
-    std::string token_file;  // what AWS_*_TOKEN_FILE points at
+    std::string token_file;                        // what AWS_*_TOKEN_FILE points at
     std::array<std::string, kSlotCount> env_json;  // {"name":..,"value":..} per slot
     std::string mount_json;                        // the volumeMount object
 };
@@ -39,7 +39,7 @@ struct CredentialPlan {
 // Writes a JSON Patch array of "add" operations. Paths are built by the webhook from constant
 // parts and indexes, so they need no escaping.
 class PatchWriter {
-public:
+  public:
     PatchWriter() { text_.reserve(2048); }
 
     void begin(std::string_view path, std::size_t index = kNoIndex, std::string_view suffix = {}) {
@@ -71,7 +71,7 @@ public:
 
     static constexpr std::size_t kNoIndex = static_cast<std::size_t>(-1);
 
-private:
+  private:
     std::string text_;
 };
 
@@ -120,7 +120,9 @@ struct ContainerPlan {
     bool add_mount = false;
 };
 
-constexpr std::uint32_t slot_bit(EnvSlot slot) { return 1U << slot; }
+constexpr std::uint32_t slot_bit(EnvSlot slot) {
+    return 1U << slot;
+}
 
 ContainerPlan plan_container(const ContainerFacts& container, const CredentialPlan& plan,
                              const Identity& identity, const MutationSettings& settings) {
@@ -244,7 +246,8 @@ std::set<std::string, std::less<>> containers_to_skip(const PodFacts& pod,
     if (!pod.skip_containers_annotation) return skip;
     auto fields = go::parse_csv_first_record(*pod.skip_containers_annotation);
     if (!fields.ok()) {
-        warnings.push_back(skip_containers_warning(*pod.skip_containers_annotation, fields.error()));
+        warnings.push_back(
+            skip_containers_warning(*pod.skip_containers_annotation, fields.error()));
         return skip;
     }
     skip.insert(fields->begin(), fields->end());
@@ -287,13 +290,14 @@ CredentialPlan make_plan(const PodFacts& pod, const Identity& identity,
         plan.env_json[kRegionSlot] = env_var_json("AWS_REGION", settings.aws_default_region);
     }
     if (plan.mode == CredentialMode::container_credentials) {
-        plan.env_json[kCredentialSlot] =
-            env_var_json("AWS_CONTAINER_CREDENTIALS_FULL_URI", settings.container_credentials_full_uri);
+        plan.env_json[kCredentialSlot] = env_var_json("AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                                                      settings.container_credentials_full_uri);
         plan.env_json[kTokenFileSlot] =
             env_var_json("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", plan.token_file);
     } else {
         plan.env_json[kCredentialSlot] = env_var_json("AWS_ROLE_ARN", identity.role_arn);
-        plan.env_json[kTokenFileSlot] = env_var_json("AWS_WEB_IDENTITY_TOKEN_FILE", plan.token_file);
+        plan.env_json[kTokenFileSlot] =
+            env_var_json("AWS_WEB_IDENTITY_TOKEN_FILE", plan.token_file);
     }
     plan.mount_json = volume_mount_json(plan);
     return plan;
@@ -303,10 +307,14 @@ CredentialPlan make_plan(const PodFacts& pod, const Identity& identity,
 
 std::string_view to_string(Outcome outcome) {
     switch (outcome) {
-        case Outcome::mutated: return "mutated";
-        case Outcome::already_mutated: return "already_mutated";
-        case Outcome::no_role: return "no_role";
-        case Outcome::service_account_not_found: return "service_account_not_found";
+        case Outcome::mutated:
+            return "mutated";
+        case Outcome::already_mutated:
+            return "already_mutated";
+        case Outcome::no_role:
+            return "no_role";
+        case Outcome::service_account_not_found:
+            return "service_account_not_found";
     }
     return "unknown";
 }
@@ -332,8 +340,8 @@ MutationResult build_patch(const PodFacts& pod, const Identity& identity,
     result.mode = identity.mode;
     append_annotation_warnings(pod, identity, settings, result.warnings);
     if (identity.mode == CredentialMode::none) {
-        result.outcome = identity.service_account_found ? Outcome::no_role
-                                                        : Outcome::service_account_not_found;
+        result.outcome =
+            identity.service_account_found ? Outcome::no_role : Outcome::service_account_not_found;
         return result;
     }
 

@@ -8,7 +8,9 @@ namespace {
 
 constexpr std::size_t kMaxQuoted = 40;  // longest user value quoted in a warning
 
-bool is_continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0U) == 0x80U; }
+bool is_continuation_byte(char c) {
+    return (static_cast<unsigned char>(c) & 0xC0U) == 0x80U;
+}
 
 // Cuts to at most `length` bytes without splitting a UTF-8 sequence.
 std::string_view utf8_prefix(std::string_view text, std::size_t length) {

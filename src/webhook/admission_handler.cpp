@@ -32,7 +32,8 @@ server::HttpResponse unsupported_media_type() {
 
 std::string_view decision_message(mutation::Outcome outcome) {
     switch (outcome) {
-        case mutation::Outcome::mutated: return "pod mutated";
+        case mutation::Outcome::mutated:
+            return "pod mutated";
         case mutation::Outcome::already_mutated:
             return "pod not mutated: credentials already present";
         case mutation::Outcome::no_role:
@@ -132,7 +133,8 @@ void AdmissionHandler::handle(server::HttpRequest& request, server::Responder re
     const auto& pod = exchange->review.pod;
     if (auto identity = resolver_.try_resolve(pod.namespace_, pod.service_account_name)) {
         if (metrics_ != nullptr) {
-            metrics_->record_service_account_lookup(identity->service_account_found ? "hit" : "absent");
+            metrics_->record_service_account_lookup(identity->service_account_found ? "hit"
+                                                                                    : "absent");
         }
         finish(*exchange, *identity);
         return;
@@ -159,9 +161,9 @@ Clock::time_point AdmissionHandler::lookup_deadline(const server::HttpRequest& r
     Clock::time_point deadline = request.received_at + settings_.lookup_grace_period;
     if (auto timeout_text = request.query("timeout")) {
         if (auto timeout = go::parse_duration(*timeout_text); timeout && timeout->count() > 0) {
-            const auto api_deadline =
-                request.received_at +
-                std::chrono::duration_cast<Clock::duration>(*timeout) - kTimeoutMargin;
+            const auto api_deadline = request.received_at +
+                                      std::chrono::duration_cast<Clock::duration>(*timeout) -
+                                      kTimeoutMargin;
             deadline = std::min(deadline, api_deadline);
         }
     }

@@ -27,7 +27,8 @@ std::string read_file(const std::string& path) {
 }
 
 TEST(ReviewDecoder, TypicalV1Review) {
-    auto review = decode(read_file(std::string(PIW_SOURCE_DIR) + "/tests/data/typical-review.json"));
+    auto review =
+        decode(read_file(std::string(PIW_SOURCE_DIR) + "/tests/data/typical-review.json"));
     ASSERT_TRUE(review.ok()) << review.error;
     EXPECT_EQ(review.type_meta.kind, "AdmissionReview");
     EXPECT_EQ(review.type_meta.api_version, "admission.k8s.io/v1");
@@ -52,13 +53,15 @@ TEST(ReviewDecoder, V1beta1AndMissingTypeMetaAreAccepted) {
 }
 
 TEST(ReviewDecoder, RequestNamespaceOverridesTheObjects) {
-    auto review = decode(R"({"request":{"namespace":"real","object":{"metadata":{"namespace":"fake"}}}})");
+    auto review =
+        decode(R"({"request":{"namespace":"real","object":{"metadata":{"namespace":"fake"}}}})");
     ASSERT_TRUE(review.ok());
     EXPECT_EQ(review.pod.namespace_, "real");
 }
 
 TEST(ReviewDecoder, EmptyOrRequestlessBodiesAreBadContent) {
-    for (const char* body : {"", "   \n", "null", "{}", R"({"request":null})", R"({"kind":"AdmissionReview"})"}) {
+    for (const char* body :
+         {"", "   \n", "null", "{}", R"({"request":null})", R"({"kind":"AdmissionReview"})"}) {
         auto review = decode(body);
         EXPECT_FALSE(review.ok()) << body;
         EXPECT_THAT(review.error, HasSubstr("bad content")) << body;
@@ -67,12 +70,15 @@ TEST(ReviewDecoder, EmptyOrRequestlessBodiesAreBadContent) {
 }
 
 TEST(ReviewDecoder, BadPodKeepsTheUid) {
-    auto string_object = decode(R"({"request":{"uid":"abc","object":"\"metadata\":{\"name\":\"fake\""}})");
+    auto string_object =
+        decode(R"({"request":{"uid":"abc","object":"\"metadata\":{\"name\":\"fake\""}})");
     EXPECT_FALSE(string_object.ok());
     EXPECT_EQ(string_object.uid, "abc");
-    EXPECT_EQ(string_object.error, "cannot decode the pod: request.object is a string, expected a Pod object");
+    EXPECT_EQ(string_object.error,
+              "cannot decode the pod: request.object is a string, expected a Pod object");
 
-    auto uid_after_object = decode(R"({"request":{"object":{"spec":{"containers":7}},"uid":"later"}})");
+    auto uid_after_object =
+        decode(R"({"request":{"object":{"spec":{"containers":7}},"uid":"later"}})");
     EXPECT_FALSE(uid_after_object.ok());
     EXPECT_EQ(uid_after_object.uid, "later");
     EXPECT_THAT(uid_after_object.error, HasSubstr("pod.spec.containers is a number"));
@@ -83,8 +89,9 @@ TEST(ReviewDecoder, BadPodKeepsTheUid) {
 }
 
 TEST(ReviewDecoder, InvalidJsonIsAClearError) {
-    for (const char* body : {R"({"request": {"object": "\"metadata\":{\"name\":\"fake\""})", "{", "[1,2]",
-                             "garbage", R"({"request":{"uid":"x","object":{}}} trailing)"}) {
+    for (const char* body :
+         {R"({"request": {"object": "\"metadata\":{\"name\":\"fake\""})", "{", "[1,2]", "garbage",
+          R"({"request":{"uid":"x","object":{}}} trailing)"}) {
         auto review = decode(body);
         EXPECT_FALSE(review.ok()) << body;
         EXPECT_THAT(review.error, HasSubstr("cannot decode the AdmissionReview")) << body;
@@ -95,23 +102,27 @@ TEST(ReviewDecoder, DecodesInPlaceFromAPaddedBuffer) {
     std::string body = R"({"request":{"uid":"in-place","object":{}}})";
     const std::size_t size = body.size();
     body.reserve(size + 64);
-    auto review = ReviewDecoder(mutation::MutationSettings{}).decode(std::string_view(body.data(), size), body.capacity());
+    auto review = ReviewDecoder(mutation::MutationSettings{})
+                      .decode(std::string_view(body.data(), size), body.capacity());
     EXPECT_TRUE(review.ok()) << review.error;
     EXPECT_EQ(review.uid, "in-place");
 }
 
 TEST(EncodeResponse, MatchesUpstreamShapes) {
-    EXPECT_EQ(encode_response({}, "", {false, "bad content", {}, {}}),
-              R"({"response":{"uid":"","allowed":false,"status":{"metadata":{},"message":"bad content"}}})");
-    EXPECT_EQ(encode_response({"AdmissionReview", "admission.k8s.io/v1"}, "918ef1dc", {true, "", {}, {}}),
-              R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","response":{"uid":"918ef1dc","allowed":true}})");
+    EXPECT_EQ(
+        encode_response({}, "", {false, "bad content", {}, {}}),
+        R"({"response":{"uid":"","allowed":false,"status":{"metadata":{},"message":"bad content"}}})");
+    EXPECT_EQ(
+        encode_response({"AdmissionReview", "admission.k8s.io/v1"}, "918ef1dc", {true, "", {}, {}}),
+        R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","response":{"uid":"918ef1dc","allowed":true}})");
     const std::string patch = R"([{"op":"add","path":"/spec/volumes","value":[]}])";
-    const std::string encoded = encode_response({"AdmissionReview", "admission.k8s.io/v1beta1"}, "u",
-                                                {true, "", patch, {"careful", "quote\"d"}});
+    const std::string encoded = encode_response({"AdmissionReview", "admission.k8s.io/v1beta1"},
+                                                "u", {true, "", patch, {"careful", "quote\"d"}});
     auto json = Json::parse(encoded);
     EXPECT_EQ(json["apiVersion"], "admission.k8s.io/v1beta1");
     EXPECT_EQ(json["response"]["patchType"], "JSONPatch");
-    EXPECT_EQ(json["response"]["patch"], "W3sib3AiOiJhZGQiLCJwYXRoIjoiL3NwZWMvdm9sdW1lcyIsInZhbHVlIjpbXX1d");
+    EXPECT_EQ(json["response"]["patch"],
+              "W3sib3AiOiJhZGQiLCJwYXRoIjoiL3NwZWMvdm9sdW1lcyIsInZhbHVlIjpbXX1d");
     EXPECT_EQ(json["response"]["warnings"], Json::parse(R"(["careful","quote\"d"])"));
 }
 

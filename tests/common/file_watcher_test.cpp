@@ -45,7 +45,10 @@ TEST(FileWatcher, NoticesAWriteThroughInotifyQuickly) {
     write_file(file, "one");
     std::atomic<int> calls{0};
     // A long poll interval: only inotify can make this fast.
-    FileWatcher watcher({file.string()}, 60s, [&calls] { ++calls; return true; });
+    FileWatcher watcher({file.string()}, 60s, [&calls] {
+        ++calls;
+        return true;
+    });
     watcher.start();
     std::this_thread::sleep_for(20ms);
     EXPECT_EQ(calls.load(), 0);  // the initial content counts as seen
@@ -61,7 +64,10 @@ TEST(FileWatcher, NoticesKubeletDataSymlinkSwap) {
     fs::create_symlink("..data/tls.crt", dir.path / "tls.crt");
 
     std::atomic<int> calls{0};
-    FileWatcher watcher({(dir.path / "tls.crt").string()}, 60s, [&calls] { ++calls; return true; });
+    FileWatcher watcher({(dir.path / "tls.crt").string()}, 60s, [&calls] {
+        ++calls;
+        return true;
+    });
     watcher.start();
     fs::create_directory(dir.path / "..2026_01_01_00_01_00.2");
     write_file(dir.path / "..2026_01_01_00_01_00.2" / "tls.crt", "second");
@@ -75,7 +81,10 @@ TEST(FileWatcher, PeriodicCheckFindsChangesWhenTheDirectoryAppearsLater) {
     TempDirectory dir;
     const fs::path file = dir.path / "later" / "file";
     std::atomic<int> calls{0};
-    FileWatcher watcher({file.string()}, 50ms, [&calls] { ++calls; return true; });
+    FileWatcher watcher({file.string()}, 50ms, [&calls] {
+        ++calls;
+        return true;
+    });
     watcher.start();
     fs::create_directory(dir.path / "later");
     write_file(file, "now");
@@ -97,8 +106,8 @@ TEST(FileWatcher, RetriesUntilTheCallbackAccepts) {
 
 TEST(FileWatcher, StopsPromptly) {
     TempDirectory dir;
-    auto watcher = std::make_unique<FileWatcher>(std::vector<std::string>{(dir.path / "x").string()},
-                                                 60s, [] { return true; });
+    auto watcher = std::make_unique<FileWatcher>(
+        std::vector<std::string>{(dir.path / "x").string()}, 60s, [] { return true; });
     watcher->start();
     const auto before = std::chrono::steady_clock::now();
     watcher.reset();

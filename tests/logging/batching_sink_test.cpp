@@ -24,7 +24,8 @@ std::string drain(int fd) {
     std::string out;
     std::array<char, 65536> buffer{};
     ssize_t got = 0;
-    while ((got = ::read(fd, buffer.data(), buffer.size())) > 0) out.append(buffer.data(), static_cast<std::size_t>(got));
+    while ((got = ::read(fd, buffer.data(), buffer.size())) > 0)
+        out.append(buffer.data(), static_cast<std::size_t>(got));
     return out;
 }
 

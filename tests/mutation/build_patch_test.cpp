@@ -85,7 +85,8 @@ TEST(BuildPatch, RegionPairIsAllOrNothing) {
     MutationSettings settings;
     settings.aws_default_region = "us-west-2";
     Json pod = simple_pod();
-    pod["spec"]["containers"][0]["env"] = Json::parse(R"([{"name":"AWS_REGION","value":"eu-central-1"}])");
+    pod["spec"]["containers"][0]["env"] =
+        Json::parse(R"([{"name":"AWS_REGION","value":"eu-central-1"}])");
     auto m = mutate(pod, web_identity(), settings);
     EXPECT_THAT(env_names(m.pod_after["spec"]["containers"][0]),
                 ElementsAre("AWS_REGION", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"));
@@ -95,7 +96,8 @@ TEST(BuildPatch, RegionPairIsAllOrNothing) {
 TEST(BuildPatch, OneKeyOfThePairSuppressesBoth) {
     // upstream fixture rawPodSkip: AWS_ROLE_ARN=already-defined gets no token-file variable
     Json pod = simple_pod();
-    pod["spec"]["containers"][0]["env"] = Json::parse(R"([{"name":"AWS_ROLE_ARN","value":"already-defined"}])");
+    pod["spec"]["containers"][0]["env"] =
+        Json::parse(R"([{"name":"AWS_ROLE_ARN","value":"already-defined"}])");
     auto m = mutate(pod, web_identity());
     const Json& container = m.pod_after["spec"]["containers"][0];
     EXPECT_THAT(env_names(container), ElementsAre("AWS_ROLE_ARN"));
@@ -129,12 +131,16 @@ TEST(BuildPatch, ExistingMountByNameIsReusedWhateverItsPath) {
 
 TEST(BuildPatch, MountIsAppendedToExistingMounts) {
     Json pod = simple_pod();
-    pod["spec"]["containers"][0]["volumeMounts"] = Json::parse(R"([{"name":"scratch","mountPath":"/scratch"}])");
+    pod["spec"]["containers"][0]["volumeMounts"] =
+        Json::parse(R"([{"name":"scratch","mountPath":"/scratch"}])");
     auto m = mutate(pod, web_identity());
     const Json& mounts = m.pod_after["spec"]["containers"][0]["volumeMounts"];
     ASSERT_EQ(mounts.size(), 2U);
     EXPECT_EQ(mounts[0]["name"], "scratch");
-    EXPECT_EQ(mounts[1], Json::parse(R"({"name":"aws-iam-token","readOnly":true,"mountPath":"/var/run/secrets/eks.amazonaws.com/serviceaccount"})"));
+    EXPECT_EQ(
+        mounts[1],
+        Json::parse(
+            R"({"name":"aws-iam-token","readOnly":true,"mountPath":"/var/run/secrets/eks.amazonaws.com/serviceaccount"})"));
 }
 
 TEST(BuildPatch, VolumesAbsentNullAndEmptyChooseDifferentPaths) {
@@ -174,7 +180,8 @@ TEST(BuildPatch, ExistingVolumeOfTheSameNameIsReusedAndAWarningExplainsAClash) {
 
 TEST(BuildPatch, EmptyAudienceIsOmittedFromTheProjection) {
     auto m = mutate(simple_pod(), web_identity(kRole, ""));
-    const Json& token = m.pod_after["spec"]["volumes"][0]["projected"]["sources"][0]["serviceAccountToken"];
+    const Json& token =
+        m.pod_after["spec"]["volumes"][0]["projected"]["sources"][0]["serviceAccountToken"];
     EXPECT_FALSE(token.contains("audience"));
     EXPECT_EQ(token["path"], "token");
 }
@@ -199,7 +206,8 @@ TEST(BuildPatch, InitContainersAndNativeSidecarsArePatchedAndUnknownFieldsSurviv
     EXPECT_EQ(init[1]["startupProbe"], pod["spec"]["initContainers"][1]["startupProbe"]);
     EXPECT_EQ(m.pod_after["spec"]["containers"][0]["resources"]["limits"]["cpu"], "0.5");
     for (const auto& container : {init[0], init[1], m.pod_after["spec"]["containers"][0]}) {
-        EXPECT_THAT(env_names(container), ElementsAre("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"));
+        EXPECT_THAT(env_names(container),
+                    ElementsAre("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"));
     }
 }
 
@@ -252,18 +260,22 @@ TEST(BuildPatch, PodExpirationAnnotationWinsAndIsClampedTo600) {
         {"7200", 3600, 7200, 0},        // pod beats SA
         {"100000", 86400, 100000, 0},   // no upper clamp
         {"599", 3600, 600, 1},          // floor, with a warning
-        {"-5", 3600, 600, 1},
-        {"0", 3600, 600, 1},
-        {"abc", 3600, 3600, 1},         // invalid → ignored, with a warning
-        {" 7200", 3600, 3600, 1},       // Go ParseInt does not trim
+        {"-5", 3600, 600, 1},          {"0", 3600, 600, 1},
+        {"abc", 3600, 3600, 1},    // invalid → ignored, with a warning
+        {" 7200", 3600, 3600, 1},  // Go ParseInt does not trim
         {"+7200", 3600, 7200, 0},
     };
     for (const auto& c : cases) {
         Json pod = simple_pod();
-        if (c.annotation) pod["metadata"]["annotations"] = {{"eks.amazonaws.com/token-expiration", *c.annotation}};
-        auto m = mutate(pod, web_identity(kRole, "sts.amazonaws.com", false, c.identity_expiration));
-        EXPECT_EQ(m.pod_after["spec"]["volumes"][0]["projected"]["sources"][0]["serviceAccountToken"]
-                             ["expirationSeconds"], c.expected) << c.annotation.value_or("<none>");
+        if (c.annotation)
+            pod["metadata"]["annotations"] = {
+                {"eks.amazonaws.com/token-expiration", *c.annotation}};
+        auto m =
+            mutate(pod, web_identity(kRole, "sts.amazonaws.com", false, c.identity_expiration));
+        EXPECT_EQ(m.pod_after["spec"]["volumes"][0]["projected"]["sources"][0]
+                             ["serviceAccountToken"]["expirationSeconds"],
+                  c.expected)
+            << c.annotation.value_or("<none>");
         EXPECT_EQ(m.result.warnings.size(), c.warnings) << c.annotation.value_or("<none>");
     }
 }
@@ -276,7 +288,8 @@ TEST(BuildPatch, AnnotationPrefixIsConfigurable) {
                                       {"eks.amazonaws.com/token-expiration", "5000"}};
     auto m = mutate(pod, web_identity(), settings);
     EXPECT_EQ(m.pod_after["spec"]["volumes"][0]["projected"]["sources"][0]["serviceAccountToken"]
-                         ["expirationSeconds"], 1200);
+                         ["expirationSeconds"],
+              1200);
 }
 
 TEST(BuildPatch, WindowsTokenPathByNodeSelector) {
@@ -286,14 +299,16 @@ TEST(BuildPatch, WindowsTokenPathByNodeSelector) {
         auto m = mutate(pod, web_identity());
         const Json& container = m.pod_after["spec"]["containers"][0];
         EXPECT_EQ(env_value(container, "AWS_WEB_IDENTITY_TOKEN_FILE"),
-                  "C:\\var\\run\\secrets\\eks.amazonaws.com\\serviceaccount\\token") << key;
+                  "C:\\var\\run\\secrets\\eks.amazonaws.com\\serviceaccount\\token")
+            << key;
         // Only the env value changes: the mount path stays POSIX.
         EXPECT_EQ(container["volumeMounts"][0]["mountPath"], kMountPath);
     }
     Json linux_pod = simple_pod();
     linux_pod["spec"]["nodeSelector"] = {{"kubernetes.io/os", "Windows"}};  // case-sensitive
     EXPECT_EQ(env_value(mutate(linux_pod, web_identity()).pod_after["spec"]["containers"][0],
-                        "AWS_WEB_IDENTITY_TOKEN_FILE"), kTokenFile);
+                        "AWS_WEB_IDENTITY_TOKEN_FILE"),
+              kTokenFile);
 }
 
 TEST(BuildPatch, WindowsTokenPathBySpecOsName) {
@@ -307,28 +322,46 @@ TEST(BuildPatch, WindowsTokenPathBySpecOsName) {
 TEST(BuildPatch, WindowsTokenPathByRequiredNodeAffinityOnly) {
     const auto pod_with_terms = [](const char* terms) {
         Json pod = simple_pod();
-        pod["spec"]["affinity"] = {{"nodeAffinity", {{"requiredDuringSchedulingIgnoredDuringExecution",
-                                                      {{"nodeSelectorTerms", Json::parse(terms)}}}}}};
+        pod["spec"]["affinity"] = {{"nodeAffinity",
+                                    {{"requiredDuringSchedulingIgnoredDuringExecution",
+                                      {{"nodeSelectorTerms", Json::parse(terms)}}}}}};
         return env_value(mutate(pod, web_identity()).pod_after["spec"]["containers"][0],
                          "AWS_WEB_IDENTITY_TOKEN_FILE");
     };
     const std::string windows = "C:\\var\\run\\secrets\\eks.amazonaws.com\\serviceaccount\\token";
-    EXPECT_EQ(pod_with_terms(R"([{"matchExpressions":[{"key":"kubernetes.io/os","operator":"In","values":["windows"]}]}])"), windows);
-    EXPECT_EQ(pod_with_terms(R"([{"matchExpressions":[{"key":"kubernetes.io/arch","operator":"In","values":["amd64"]},
+    EXPECT_EQ(
+        pod_with_terms(
+            R"([{"matchExpressions":[{"key":"kubernetes.io/os","operator":"In","values":["windows"]}]}])"),
+        windows);
+    EXPECT_EQ(
+        pod_with_terms(
+            R"([{"matchExpressions":[{"key":"kubernetes.io/arch","operator":"In","values":["amd64"]},
         {"key":"beta.kubernetes.io/os","operator":"In","values":["windows","windows"]}]},
-        {"matchExpressions":[{"key":"kubernetes.io/os","operator":"In","values":["windows"]}]}])"), windows);
+        {"matchExpressions":[{"key":"kubernetes.io/os","operator":"In","values":["windows"]}]}])"),
+        windows);
     // one term that could land on Linux → not Windows
-    EXPECT_EQ(pod_with_terms(R"([{"matchExpressions":[{"key":"kubernetes.io/os","operator":"In","values":["windows"]}]},
-        {"matchExpressions":[{"key":"kubernetes.io/arch","operator":"In","values":["amd64"]}]}])"), kTokenFile);
-    EXPECT_EQ(pod_with_terms(R"([{"matchExpressions":[{"key":"kubernetes.io/os","operator":"In","values":["windows","linux"]}]}])"), kTokenFile);
-    EXPECT_EQ(pod_with_terms(R"([{"matchExpressions":[{"key":"kubernetes.io/os","operator":"NotIn","values":["linux"]}]}])"), kTokenFile);
+    EXPECT_EQ(
+        pod_with_terms(
+            R"([{"matchExpressions":[{"key":"kubernetes.io/os","operator":"In","values":["windows"]}]},
+        {"matchExpressions":[{"key":"kubernetes.io/arch","operator":"In","values":["amd64"]}]}])"),
+        kTokenFile);
+    EXPECT_EQ(
+        pod_with_terms(
+            R"([{"matchExpressions":[{"key":"kubernetes.io/os","operator":"In","values":["windows","linux"]}]}])"),
+        kTokenFile);
+    EXPECT_EQ(
+        pod_with_terms(
+            R"([{"matchExpressions":[{"key":"kubernetes.io/os","operator":"NotIn","values":["linux"]}]}])"),
+        kTokenFile);
     EXPECT_EQ(pod_with_terms(R"([])"), kTokenFile);
     // preferred terms do not count
     Json preferred = simple_pod();
-    preferred["spec"]["affinity"] = Json::parse(R"({"nodeAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[
+    preferred["spec"]["affinity"] =
+        Json::parse(R"({"nodeAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[
         {"weight":1,"preference":{"matchExpressions":[{"key":"kubernetes.io/os","operator":"In","values":["windows"]}]}}]}})");
     EXPECT_EQ(env_value(mutate(preferred, web_identity()).pod_after["spec"]["containers"][0],
-                        "AWS_WEB_IDENTITY_TOKEN_FILE"), kTokenFile);
+                        "AWS_WEB_IDENTITY_TOKEN_FILE"),
+              kTokenFile);
 }
 
 TEST(BuildPatch, TokenPathIsJoinedAndCleanedLikeGo) {
@@ -352,7 +385,8 @@ TEST(BuildPatch, ContainerCredentialsModeInjectsItsOwnVariablesVolumeAndLabel) {
     MutationSettings settings;
     settings.aws_default_region = "us-east-1";
     Json pod = simple_pod();
-    pod["spec"]["containers"][0]["env"] = Json::parse(R"([{"name":"AWS_ROLE_ARN","value":"arn:aws:iam::1:role/x"}])");
+    pod["spec"]["containers"][0]["env"] =
+        Json::parse(R"([{"name":"AWS_ROLE_ARN","value":"arn:aws:iam::1:role/x"}])");
     FixedJitter jitter(80000);
     auto m = mutate(pod, container_credentials(true), settings, &jitter);
     const Json& container = m.pod_after["spec"]["containers"][0];
@@ -361,12 +395,15 @@ TEST(BuildPatch, ContainerCredentialsModeInjectsItsOwnVariablesVolumeAndLabel) {
                 ElementsAre("AWS_ROLE_ARN", "AWS_STS_REGIONAL_ENDPOINTS", "AWS_DEFAULT_REGION",
                             "AWS_REGION", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
                             "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
-    EXPECT_EQ(env_value(container, "AWS_CONTAINER_CREDENTIALS_FULL_URI"), "http://169.254.170.23/v1/credentials");
+    EXPECT_EQ(env_value(container, "AWS_CONTAINER_CREDENTIALS_FULL_URI"),
+              "http://169.254.170.23/v1/credentials");
     EXPECT_EQ(env_value(container, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"),
               "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token");
-    EXPECT_EQ(container["volumeMounts"][0], Json::parse(R"({"name":"eks-pod-identity-token","readOnly":true,
+    EXPECT_EQ(container["volumeMounts"][0],
+              Json::parse(R"({"name":"eks-pod-identity-token","readOnly":true,
         "mountPath":"/var/run/secrets/pods.eks.amazonaws.com/serviceaccount"})"));
-    EXPECT_EQ(m.pod_after["spec"]["volumes"][0], Json::parse(R"({"name":"eks-pod-identity-token","projected":{"sources":[
+    EXPECT_EQ(m.pod_after["spec"]["volumes"][0],
+              Json::parse(R"({"name":"eks-pod-identity-token","projected":{"sources":[
         {"serviceAccountToken":{"audience":"pods.eks.amazonaws.com","expirationSeconds":80000,"path":"eks-pod-identity-token"}}]}})"));
     EXPECT_EQ(m.pod_after["metadata"]["labels"]["eks.amazonaws.com/pod-identity"], "enabled");
 }
@@ -380,13 +417,18 @@ TEST(BuildPatch, ContainerCredentialsLabelPathDependsOnLabelsPresence) {
     Json other = simple_pod();
     other["metadata"]["labels"] = {{"app", "x"}, {"eks.amazonaws.com/pod-identity", "disabled"}};
 
-    EXPECT_EQ(mutate(absent, container_credentials()).patch[0],
-              Json::parse(R"({"op":"add","path":"/metadata/labels","value":{"eks.amazonaws.com/pod-identity":"enabled"}})"));
+    EXPECT_EQ(
+        mutate(absent, container_credentials()).patch[0],
+        Json::parse(
+            R"({"op":"add","path":"/metadata/labels","value":{"eks.amazonaws.com/pod-identity":"enabled"}})"));
     EXPECT_EQ(mutate(null_labels, container_credentials()).patch[0]["path"], "/metadata/labels");
-    EXPECT_EQ(mutate(empty, container_credentials()).patch[0],
-              Json::parse(R"({"op":"add","path":"/metadata/labels/eks.amazonaws.com~1pod-identity","value":"enabled"})"));
+    EXPECT_EQ(
+        mutate(empty, container_credentials()).patch[0],
+        Json::parse(
+            R"({"op":"add","path":"/metadata/labels/eks.amazonaws.com~1pod-identity","value":"enabled"})"));
     auto m = mutate(other, container_credentials());
-    EXPECT_EQ(m.pod_after["metadata"]["labels"]["eks.amazonaws.com/pod-identity"], "enabled");  // overwritten
+    EXPECT_EQ(m.pod_after["metadata"]["labels"]["eks.amazonaws.com/pod-identity"],
+              "enabled");  // overwritten
     EXPECT_EQ(m.pod_after["metadata"]["labels"]["app"], "x");
 }
 
@@ -404,15 +446,21 @@ TEST(BuildPatch, JitterOnlyForTheDefaultExpirationInContainerCredentialsMode) {
     EXPECT_EQ(jittered.result.token_expiration, 79999);
 
     FixedJitter unused(1);
-    EXPECT_EQ(mutate(simple_pod(), container_credentials(false, 3600), {}, &unused).result.token_expiration, 3600);
-    EXPECT_EQ(mutate(simple_pod(), web_identity(kRole, "a", false, 86400), {}, &unused).result.token_expiration, 86400);
+    EXPECT_EQ(mutate(simple_pod(), container_credentials(false, 3600), {}, &unused)
+                  .result.token_expiration,
+              3600);
+    EXPECT_EQ(mutate(simple_pod(), web_identity(kRole, "a", false, 86400), {}, &unused)
+                  .result.token_expiration,
+              86400);
     EXPECT_EQ(unused.calls, 0);
 
     // an explicit pod annotation of exactly 86400 is jittered too (upstream)
     Json pod = simple_pod();
     pod["metadata"]["annotations"] = {{"eks.amazonaws.com/token-expiration", "86400"}};
     FixedJitter explicit_default(80001);
-    EXPECT_EQ(mutate(pod, container_credentials(false, 3600), {}, &explicit_default).result.token_expiration, 80001);
+    EXPECT_EQ(mutate(pod, container_credentials(false, 3600), {}, &explicit_default)
+                  .result.token_expiration,
+              80001);
 }
 
 TEST(BuildPatch, RandomJitterStaysInRange) {
@@ -438,7 +486,8 @@ TEST(BuildPatch, SecondPassOverAMutatedPodYieldsNoPatch) {
       "metadata": {"name": "p", "labels": {}},
       "spec": {"volumes": [], "initContainers": [{"name": "i"}, {"name": "s", "restartPolicy": "Always"}],
                "containers": [{"name": "a", "env": [{"name":"X","value":"1"}]}, {"name": "b", "volumeMounts": []}]}})");
-    for (const Identity& identity : {web_identity(kRole, "sts.amazonaws.com", true), container_credentials(true)}) {
+    for (const Identity& identity :
+         {web_identity(kRole, "sts.amazonaws.com", true), container_credentials(true)}) {
         auto first = mutate(pod, identity, settings);
         EXPECT_EQ(first.result.outcome, Outcome::mutated);
         auto second = mutate(first.pod_after, identity, settings);
@@ -463,10 +512,12 @@ TEST(BuildPatch, PodWithoutContainersStillGetsTheVolume) {
     auto m = mutate(pod, web_identity());
     EXPECT_EQ(m.pod_after["spec"]["volumes"][0]["name"], "aws-iam-token");
     Json no_spec = Json::parse(R"({"metadata":{"name":"p"}})");
-    EXPECT_EQ(mutate(no_spec, web_identity()).pod_after["spec"]["volumes"][0]["name"], "aws-iam-token");
+    EXPECT_EQ(mutate(no_spec, web_identity()).pod_after["spec"]["volumes"][0]["name"],
+              "aws-iam-token");
     Json no_metadata = Json::parse(R"({"spec":{}})");
-    EXPECT_EQ(mutate(no_metadata, container_credentials()).pod_after["metadata"]["labels"]
-                  ["eks.amazonaws.com/pod-identity"], "enabled");
+    EXPECT_EQ(mutate(no_metadata, container_credentials())
+                  .pod_after["metadata"]["labels"]["eks.amazonaws.com/pod-identity"],
+              "enabled");
 }
 
 TEST(BuildPatch, ValuesAreEscapedIntoValidJson) {
@@ -517,8 +568,9 @@ TEST(BuildPatch, InvalidRoleArnAndClampedServiceAccountExpirationWarn) {
 TEST(BuildPatch, WarningsStayWithin120CharactersWhateverTheInput) {
     Json pod = simple_pod();
     const std::string long_value(500, 'x');
-    pod["metadata"]["annotations"] = {{"eks.amazonaws.com/skip-containers", long_value + "\"" + "é€"},
-                                      {"eks.amazonaws.com/ROLE_ARN" , "v"}};
+    pod["metadata"]["annotations"] = {
+        {"eks.amazonaws.com/skip-containers", long_value + "\"" + "é€"},
+        {"eks.amazonaws.com/ROLE_ARN", "v"}};
     Identity identity = web_identity("arn:" + long_value);
     identity.findings.role_arn_invalid = true;
     identity.findings.near_miss_keys = {"ekss.amazonaws.com/" + std::string(300, 'a'),

@@ -18,7 +18,7 @@ using Json = nlohmann::json;
 
 // Always answers the same value; remembers the range it was asked for.
 class FixedJitter final : public Jitter {
-public:
+  public:
     explicit FixedJitter(std::int64_t value) : value_(value) {}
     std::int64_t uniform(std::int64_t low, std::int64_t high) override {
         ++calls;
@@ -30,7 +30,7 @@ public:
     std::int64_t last_low = 0;
     std::int64_t last_high = 0;
 
-private:
+  private:
     std::int64_t value_;
 };
 

@@ -11,7 +11,9 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-Result<PodFacts> read(std::string_view json) { return PodReader(MutationSettings{}).read_json(json); }
+Result<PodFacts> read(std::string_view json) {
+    return PodReader(MutationSettings{}).read_json(json);
+}
 
 TEST(PodReader, ReadsEverythingTheMutationNeeds) {
     auto facts = read(R"({
@@ -61,7 +63,8 @@ TEST(PodReader, FieldOrderDoesNotMatterAndTheLastDuplicateWins) {
 }
 
 TEST(PodReader, EscapedKeysAndValuesAreUnescaped) {
-    auto facts = read(R"({"metadata": {"na\u006de": "caf\u00e9"}, "spec": {"serviceAccountName": "a\"b"}})");
+    auto facts =
+        read(R"({"metadata": {"na\u006de": "caf\u00e9"}, "spec": {"serviceAccountName": "a\"b"}})");
     ASSERT_TRUE(facts.ok()) << facts.error();
     EXPECT_EQ(facts->name, "caf\xC3\xA9");
     EXPECT_EQ(facts->service_account_name, "a\"b");
@@ -85,10 +88,12 @@ TEST(PodReader, WrongTypesAreRefusedWithThePathOfTheField) {
     const Case cases[] = {
         {R"([])", "pod is an array, expected an object"},
         {R"({"spec": {"containers": {}}})", "pod.spec.containers is an object, expected an array"},
-        {R"({"spec": {"containers": [{"name": 5}]}})", "pod.spec.containers[0].name is a number, expected a string"},
+        {R"({"spec": {"containers": [{"name": 5}]}})",
+         "pod.spec.containers[0].name is a number, expected a string"},
         {R"({"spec": {"containers": [{"name": "a"}, {"env": [{"name": true}]}]}})",
          "pod.spec.containers[1].env[0].name is a boolean, expected a string"},
-        {R"({"metadata": {"annotations": {"x": 1}}})", "pod.metadata.annotations.x is a number, expected a string"},
+        {R"({"metadata": {"annotations": {"x": 1}}})",
+         "pod.metadata.annotations.x is a number, expected a string"},
         {R"({"metadata": "x"})", "pod.metadata is a string, expected an object"},
         {R"({"spec": {"volumes": [3]}})", "pod.spec.volumes[0] is a number, expected an object"},
     };

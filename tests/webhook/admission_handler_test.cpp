@@ -40,7 +40,7 @@ identity::ServiceAccountEntry payments_api() {
 
 // A source that knows nothing until fetch() is answered by the test.
 class SlowSource final : public identity::ServiceAccountSource {
-public:
+  public:
     identity::ServiceAccountLookup find(std::string_view, std::string_view) const override {
         return {identity::LookupStatus::unknown, nullptr};
     }
@@ -52,7 +52,9 @@ public:
         pending = std::move(done);
     }
     bool synced() const override { return true; }
-    std::vector<std::shared_ptr<const identity::ServiceAccountEntry>> entries() const override { return {}; }
+    std::vector<std::shared_ptr<const identity::ServiceAccountEntry>> entries() const override {
+        return {};
+    }
     std::size_t size() const override { return 0; }
     void clear() override {}
     std::string describe() const override { return "slow test source"; }
@@ -77,7 +79,8 @@ struct Captured {
     }
     bool wait_for(std::size_t count) {
         std::unique_lock lock(mutex);
-        return changed.wait_for(lock, std::chrono::seconds(5), [this, count] { return responses.size() >= count; });
+        return changed.wait_for(lock, std::chrono::seconds(5),
+                                [this, count] { return responses.size() >= count; });
     }
 };
 
@@ -93,13 +96,16 @@ server::HttpRequest make_request(std::string body, std::string content_type = "a
     return request;
 }
 
-Json response_of(const server::HttpResponse& http) { return Json::parse(http.body)["response"]; }
+Json response_of(const server::HttpResponse& http) {
+    return Json::parse(http.body)["response"];
+}
 
 Json patch_of(const Json& response) {
     std::string decoded;
     const std::string encoded = response["patch"];
     // base64 decode (test helper)
-    static const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const std::string alphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     int bits = 0;
     unsigned value = 0;
     for (char c : encoded) {
@@ -137,8 +143,12 @@ TEST(AdmissionHandler, MutatesFromTheCacheAndCountsIt) {
     EXPECT_EQ(response["patchType"], "JSONPatch");
     EXPECT_FALSE(patch_of(response).empty());
     const std::string exposition = f.registry.render();
-    EXPECT_THAT(exposition, HasSubstr(R"(pod_identity_webhook_mutations_total{mode="web_identity",outcome="mutated"} 1)"));
-    EXPECT_THAT(exposition, HasSubstr(R"(pod_identity_webhook_pod_count{method="sts_web_identity"} 1)"));
+    EXPECT_THAT(
+        exposition,
+        HasSubstr(
+            R"(pod_identity_webhook_mutations_total{mode="web_identity",outcome="mutated"} 1)"));
+    EXPECT_THAT(exposition,
+                HasSubstr(R"(pod_identity_webhook_pod_count{method="sts_web_identity"} 1)"));
 }
 
 TEST(AdmissionHandler, ContentTypeMustBeJsonButParametersAndCaseAreFine) {
@@ -174,7 +184,8 @@ TEST(AdmissionHandler, UndecodableReviewIsDeniedWithTheReason) {
     const Json response = response_of(captured.responses[0]);
     EXPECT_FALSE(response["allowed"].get<bool>());
     EXPECT_EQ(response["uid"], "u1");
-    EXPECT_THAT(response["status"]["message"].get<std::string>(), HasSubstr("request.object is a string"));
+    EXPECT_THAT(response["status"]["message"].get<std::string>(),
+                HasSubstr("request.object is a string"));
 }
 
 TEST(AdmissionHandler, UnknownServiceAccountIsFetchedAndAnsweredLater) {
@@ -200,14 +211,16 @@ TEST(AdmissionHandler, UnknownServiceAccountIsFetchedAndAnsweredLater) {
             std::lock_guard lock(source.mutex);
             done = std::move(source.pending);
         }
-        done({identity::LookupStatus::found, std::make_shared<identity::ServiceAccountEntry>(payments_api())});
+        done({identity::LookupStatus::found,
+              std::make_shared<identity::ServiceAccountEntry>(payments_api())});
     });
     answering.join();
     ASSERT_TRUE(captured.wait_for(1));
     const Json response = response_of(captured.responses[0]);
     EXPECT_TRUE(response["allowed"].get<bool>());
     EXPECT_TRUE(response.contains("patch"));
-    EXPECT_THAT(f.registry.render(), HasSubstr(R"(pod_identity_webhook_sa_lookups_total{result="fetched"} 1)"));
+    EXPECT_THAT(f.registry.render(),
+                HasSubstr(R"(pod_identity_webhook_sa_lookups_total{result="fetched"} 1)"));
 }
 
 TEST(AdmissionHandler, TheApiServerTimeoutBoundsTheLookup) {

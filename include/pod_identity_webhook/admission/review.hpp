@@ -32,7 +32,7 @@ struct DecodedReview {
 };
 
 class ReviewDecoder {
-public:
+  public:
     explicit ReviewDecoder(const mutation::MutationSettings& settings);
 
     // `body` must be followed by at least simdjson::SIMDJSON_PADDING readable bytes
@@ -43,7 +43,7 @@ public:
     // Convenience for tests and tools: copies `body` into a padded buffer first.
     DecodedReview decode_copy(std::string_view body) const;
 
-private:
+  private:
     mutation::PodReader pod_reader_;
 };
 
@@ -55,7 +55,8 @@ struct AdmissionResponse {
 };
 
 // {"kind":..,"apiVersion":..,"response":{"uid":..,"allowed":..,"status":{..},"patch":"<base64>",
-//  "patchType":"JSONPatch","warnings":[..]}}; kind/apiVersion are omitted when empty, like upstream.
+//  "patchType":"JSONPatch","warnings":[..]}}; kind/apiVersion are omitted when empty, like
+//  upstream.
 std::string encode_response(const TypeMeta& type_meta, std::string_view uid,
                             const AdmissionResponse& response);
 

@@ -52,21 +52,21 @@ struct Options {
     std::int64_t verbosity = 0;  // -v / --v
 
     // --- ours ---
-    std::string service_accounts_file;  // decision I5
-    std::string log_format = "text";    // text | json
-    std::string log_level;              // overrides -v when set
+    std::string service_accounts_file;                                     // decision I5
+    std::string log_format = "text";                                       // text | json
+    std::string log_level;                                                 // overrides -v when set
     std::chrono::nanoseconds shutdown_timeout = std::chrono::seconds(10);  // decision S4
-    std::string aws_account_id;         // decision C3
-    std::string aws_partition = "aws";  // decision C3
-    std::string bind_address;           // "" → all interfaces
+    std::string aws_account_id;                                            // decision C3
+    std::string aws_partition = "aws";                                     // decision C3
+    std::string bind_address;                                              // "" → all interfaces
     std::int64_t max_connections = 2048;
     bool help = false;
 };
 
 // Options for `pod-identity-webhook mutate` (decision C2) on top of the serving flags.
 struct MutateOptions {
-    std::vector<std::string> files;  // -f / --filename, repeatable; "-" is stdin
-    std::string output = "yaml";     // -o / --output: yaml | json | patch
+    std::vector<std::string> files;             // -f / --filename, repeatable; "-" is stdin
+    std::string output = "yaml";                // -o / --output: yaml | json | patch
     std::string default_namespace = "default";  // --namespace inside `mutate`
 };
 

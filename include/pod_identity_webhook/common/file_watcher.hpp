@@ -13,7 +13,7 @@
 namespace piw {
 
 class FileWatcher {
-public:
+  public:
     // Returns true when the new content was taken; false keeps the change pending, and the
     // callback is retried with backoff (100 ms doubling up to the poll interval) until it succeeds.
     using Callback = std::function<bool()>;
@@ -29,7 +29,7 @@ public:
     void start();
     void stop();
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -14,9 +14,10 @@ struct Error {
 
 template <class T>
 class Result {
-public:
+  public:
     Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
-    Result(Error error) : error_(std::move(error.message)) {}  // NOLINT(google-explicit-constructor)
+    Result(Error error)
+        : error_(std::move(error.message)) {}  // NOLINT(google-explicit-constructor)
 
     [[nodiscard]] bool ok() const { return value_.has_value(); }
     explicit operator bool() const { return ok(); }
@@ -29,14 +30,14 @@ public:
     const T& operator*() const& { return *value_; }
     [[nodiscard]] const std::string& error() const { return error_; }
 
-private:
+  private:
     std::optional<T> value_;
     std::string error_;
 };
 
 // Result<void> equivalent.
 class Status {
-public:
+  public:
     Status() = default;
     Status(Error error) : error_(std::move(error.message)), ok_(false) {}  // NOLINT
     static Status success() { return {}; }
@@ -44,7 +45,7 @@ public:
     explicit operator bool() const { return ok_; }
     [[nodiscard]] const std::string& error() const { return error_; }
 
-private:
+  private:
     std::string error_;
     bool ok_ = true;
 };

@@ -30,11 +30,11 @@ struct ServiceAccountEntry {
     std::string name;
     std::string resource_version;
 
-    std::string role_arn;                         // "" when absent or empty
-    std::optional<std::string> audience;          // annotation present (may be "")
-    std::optional<bool> regional_sts;             // annotation present and a valid Go bool
-    std::optional<std::int64_t> token_expiration; // valid annotation, already clamped to >= 600
-    ServiceAccountFindings findings;              // for admission warnings (decision M6)
+    std::string role_arn;                          // "" when absent or empty
+    std::optional<std::string> audience;           // annotation present (may be "")
+    std::optional<bool> regional_sts;              // annotation present and a valid Go bool
+    std::optional<std::int64_t> token_expiration;  // valid annotation, already clamped to >= 600
+    ServiceAccountFindings findings;               // for admission warnings (decision M6)
 };
 
 using Annotations = std::vector<std::pair<std::string, std::string>>;

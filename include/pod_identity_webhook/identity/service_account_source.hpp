@@ -27,7 +27,7 @@ struct ServiceAccountLookup {
 };
 
 class ServiceAccountSource {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
     using FetchCallback = std::function<void(ServiceAccountLookup)>;
 

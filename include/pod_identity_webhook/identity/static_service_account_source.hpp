@@ -12,7 +12,7 @@
 namespace piw::identity {
 
 class StaticServiceAccountSource final : public ServiceAccountSource {
-public:
+  public:
     StaticServiceAccountSource(std::vector<ServiceAccountEntry> entries, std::string description);
 
     ServiceAccountLookup find(std::string_view namespace_, std::string_view name) const override;
@@ -24,7 +24,7 @@ public:
     void clear() override;
     std::string describe() const override { return description_; }
 
-private:
+  private:
     ServiceAccountStore store_;
     std::string description_;
 };

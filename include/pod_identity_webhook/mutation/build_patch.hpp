@@ -15,7 +15,7 @@ namespace piw::mutation {
 
 // Source of the container-credentials expiration jitter (decision M7).
 class Jitter {
-public:
+  public:
     virtual ~Jitter() = default;
     // A uniformly distributed integer in [low, high].
     virtual std::int64_t uniform(std::int64_t low, std::int64_t high) = 0;
@@ -23,7 +23,7 @@ public:
 
 // Thread-safe: each thread draws from its own engine, seeded from std::random_device.
 class RandomJitter final : public Jitter {
-public:
+  public:
     std::int64_t uniform(std::int64_t low, std::int64_t high) override;
 };
 
@@ -38,9 +38,9 @@ std::string_view to_string(Outcome outcome);
 struct MutationResult {
     Outcome outcome = Outcome::no_role;
     CredentialMode mode = CredentialMode::none;
-    std::string patch;  // a JSON Patch array; empty when there is nothing to change
-    std::vector<std::string> warnings;        // admission warnings, each at most 120 characters
-    std::int64_t token_expiration = 0;        // effective expirationSeconds, when a volume is involved
+    std::string patch;                  // a JSON Patch array; empty when there is nothing to change
+    std::vector<std::string> warnings;  // admission warnings, each at most 120 characters
+    std::int64_t token_expiration = 0;  // effective expirationSeconds, when a volume is involved
     std::vector<std::string> skipped_containers;  // named by skip-containers and present in the pod
 };
 
@@ -51,7 +51,6 @@ MutationResult build_patch(const PodFacts& pod, const Identity& identity,
 
 // The token file path the containers are told about: Go filepath.Join(mount, file), turned into
 // C:\... for Windows pods.
-std::string token_file_path(std::string_view mount_path, std::string_view token_path,
-                            bool windows);
+std::string token_file_path(std::string_view mount_path, std::string_view token_path, bool windows);
 
 }  // namespace piw::mutation

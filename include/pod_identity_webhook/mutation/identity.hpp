@@ -19,9 +19,9 @@ std::string_view to_string(CredentialMode mode);
 
 // Facts about the ServiceAccount's annotations that deserve an admission warning (decision M6).
 struct ServiceAccountFindings {
-    std::vector<std::string> near_miss_keys;          // e.g. "eks.amazon.com/role-arn"
-    bool role_arn_invalid = false;                    // fails upstream's ARN regex (still used)
-    std::optional<std::int64_t> clamped_expiration;   // the raw annotation value when it was < 600
+    std::vector<std::string> near_miss_keys;         // e.g. "eks.amazon.com/role-arn"
+    bool role_arn_invalid = false;                   // fails upstream's ARN regex (still used)
+    std::optional<std::int64_t> clamped_expiration;  // the raw annotation value when it was < 600
 };
 
 struct Identity {
@@ -29,8 +29,8 @@ struct Identity {
     // True when some source knows the ServiceAccount (with or without a role). False means the
     // pod is not mutated because the ServiceAccount could not be found: counted as "missing".
     bool service_account_found = false;
-    std::string role_arn;        // web_identity only
-    std::string audience;        // web_identity only; container_credentials takes the flag value
+    std::string role_arn;  // web_identity only
+    std::string audience;  // web_identity only; container_credentials takes the flag value
     bool regional_sts = false;
     std::int64_t token_expiration = 86400;  // before the pod's own annotation is applied
     // Where the role came from, for the decision log: "ServiceAccount", "ConfigMap",

@@ -30,8 +30,8 @@ struct ContainerFacts {
 };
 
 struct NamedVolumeFacts {
-    bool present = false;           // some volume has this name
-    bool projected_token = false;   // ... and it is projected with a serviceAccountToken source
+    bool present = false;          // some volume has this name
+    bool projected_token = false;  // ... and it is projected with a serviceAccountToken source
 };
 
 struct PodFacts {
@@ -51,9 +51,9 @@ struct PodFacts {
     // Pod annotation keys that look like a mistyped webhook annotation (decision M6).
     std::vector<std::string> near_miss_annotation_keys;
 
-    bool volumes_present = false;  // spec.volumes is an array ([] counts, null does not)
-    NamedVolumeFacts web_identity_volume;          // volume named aws-iam-token
-    NamedVolumeFacts container_credentials_volume; // volume named the cc volume name
+    bool volumes_present = false;          // spec.volumes is an array ([] counts, null does not)
+    NamedVolumeFacts web_identity_volume;  // volume named aws-iam-token
+    NamedVolumeFacts container_credentials_volume;  // volume named the cc volume name
 
     std::vector<ContainerFacts> containers;
     std::vector<ContainerFacts> init_containers;

@@ -14,7 +14,7 @@
 namespace piw::mutation {
 
 class PodReader {
-public:
+  public:
     explicit PodReader(const MutationSettings& settings);
 
     // `pod` is positioned on the pod object inside a larger document (the AdmissionReview).
@@ -24,12 +24,15 @@ public:
     // A standalone pod JSON document (copied into a padded buffer).
     Result<PodFacts> read_json(std::string_view json) const;
 
-private:
+  private:
     std::string prefix_;
     std::string token_expiration_key_;
     std::string skip_containers_key_;
     std::string container_credentials_volume_name_;
 };
+
+// "an object", "a string", "null", ... for error messages.
+std::string_view json_type_name(simdjson::ondemand::json_type type);
 
 // True when a document has content after its root value (call after reading the root).
 bool has_trailing_content(simdjson::ondemand::document& document);

@@ -12,7 +12,8 @@ inline constexpr std::string_view kWebIdentityTokenPath = "token";
 inline constexpr std::string_view kPodIdentityLabel = "eks.amazonaws.com/pod-identity";
 inline constexpr std::int64_t kMinTokenExpiration = 600;
 inline constexpr std::int64_t kDefaultTokenExpiration = 86400;
-inline constexpr std::int64_t kJitterFloor = 79200;  // 22h: container-credentials jitter range start
+inline constexpr std::int64_t kJitterFloor =
+    79200;  // 22h: container-credentials jitter range start
 
 struct MutationSettings {
     std::string annotation_prefix = "eks.amazonaws.com";

@@ -23,7 +23,7 @@ struct AdmissionSettings {
 };
 
 class AdmissionHandler final : public server::RequestHandler {
-public:
+  public:
     // The resolver, metrics (nullable) and jitter must outlive the handler.
     AdmissionHandler(AdmissionSettings settings, identity::IdentityResolver& resolver,
                      metrics::WebhookMetrics* metrics, mutation::Jitter& jitter);
@@ -33,7 +33,7 @@ public:
     // Media type application/json, compared case-insensitively, parameters allowed (M8).
     static bool is_json_content_type(std::string_view content_type);
 
-private:
+  private:
     struct Exchange;
     void finish(Exchange& exchange, const Identity& identity) const;
     void deny(Exchange& exchange) const;
