@@ -1,5 +1,7 @@
 #include "pod_identity_webhook/common/json_text.hpp"
 
+#include "pod_identity_webhook/common/go_compat.hpp"
+
 #include <array>
 #include <cstdint>
 
@@ -8,37 +10,6 @@ namespace {
 
 constexpr std::string_view kHexDigits = "0123456789abcdef";
 constexpr std::string_view kReplacementCharacter = "\\ufffd";
-
-// Length of the valid UTF-8 sequence starting at text[i], or 0 if it is not valid
-// (overlong forms, surrogates and code points above U+10FFFF are invalid).
-std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
-    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-    const unsigned char lead = byte(i);
-    std::size_t length = 0;
-    std::uint32_t code_point = 0;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-        length = 2;
-        code_point = lead & 0x1FU;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-        length = 3;
-        code_point = lead & 0x0FU;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-        length = 4;
-        code_point = lead & 0x07U;
-    } else {
-        return 0;
-    }
-    if (i + length > text.size()) return 0;
-    for (std::size_t k = 1; k < length; ++k) {
-        if ((byte(i + k) & 0xC0U) != 0x80U) return 0;
-        code_point = (code_point << 6U) | (byte(i + k) & 0x3FU);
-    }
-    if (length == 3 && (code_point < 0x800 || (code_point >= 0xD800 && code_point <= 0xDFFF))) {
-        return 0;
-    }
-    if (length == 4 && (code_point < 0x10000 || code_point > 0x10FFFF)) return 0;
-    return length;
-}
 
 // Bytes that leave the plain-ASCII fast path: control characters, '"', '\\' and non-ASCII.
 constexpr std::array<bool, 256> make_special_table() {
@@ -50,6 +21,23 @@ constexpr std::array<bool, 256> kSpecial = make_special_table();
 
 bool is_special(char c) {
     return kSpecial[static_cast<unsigned char>(c)];
+}
+
+// One UTF-8 sequence at text[i] (advancing i): copied when valid; U+2028 and U+2029 escaped
+// (valid JSON, but JavaScript reads them as line ends; Go's encoder escapes them too); invalid
+// bytes become U+FFFD so that the output is always valid JSON.
+void append_non_ascii(std::string& out, std::string_view text, std::size_t& i) {
+    const go::DecodedRune decoded = go::decode_rune(text, i);
+    if (decoded.rune == go::kInvalidRune) {
+        out.append(kReplacementCharacter);
+    } else if (decoded.rune == 0x2028) {
+        out.append("\\u2028");
+    } else if (decoded.rune == 0x2029) {
+        out.append("\\u2029");
+    } else {
+        out.append(text.substr(i, decoded.length));
+    }
+    i += decoded.length;
 }
 
 }  // namespace
@@ -94,12 +82,9 @@ void append_string(std::string& out, std::string_view text) {
                     out.append("\\u00");
                     out.push_back(kHexDigits[c >> 4U]);
                     out.push_back(kHexDigits[c & 0x0FU]);
-                } else if (std::size_t length = utf8_sequence_length(text, i); length > 0) {
-                    out.append(text.substr(i, length));
-                    i += length;
-                    continue;
                 } else {
-                    out.append(kReplacementCharacter);
+                    append_non_ascii(out, text, i);
+                    continue;
                 }
         }
         ++i;

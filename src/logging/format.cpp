@@ -1,5 +1,7 @@
 #include "logging/format.hpp"
 
+#include "pod_identity_webhook/common/json_text.hpp"
+
 #include <cstdint>
 #include <ctime>
 
@@ -44,12 +46,12 @@ void format_json(std::string& out, spdlog::level::level_enum level, Clock::time_
     out += "\",\"level\":\"";
     out += level_name(level);
     out += "\",\"msg\":";
-    append_json_string(out, message);
+    json::append_string(out, message);
     for (const auto& [key, value] : fields) {
         out += ',';
-        append_json_string(out, key);
+        json::append_string(out, key);
         out += ':';
-        append_json_string(out, value);
+        json::append_string(out, value);
     }
     out += '}';
 }
@@ -105,58 +107,6 @@ bool needs_quoting(std::string_view value) {
         at += length;
     }
     return false;
-}
-
-void append_json_string(std::string& out, std::string_view value) {
-    out += '"';
-    std::size_t at = 0;
-    while (at < value.size()) {
-        const auto [rune, length] = go::decode_rune(value, at);
-        switch (rune) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\b':
-                out += "\\b";
-                break;
-            case '\f':
-                out += "\\f";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            case go::kInvalidRune:
-                out += "\\ufffd";
-                break;
-            // Valid JSON, but JavaScript treats them as line ends (as Go's encoder does).
-            case 0x2028:
-                out += "\\u2028";
-                break;
-            case 0x2029:
-                out += "\\u2029";
-                break;
-            default:
-                if (rune < 0x20) {
-                    constexpr char kHex[] = "0123456789abcdef";
-                    out += "\\u00";
-                    out += kHex[rune >> 4];
-                    out += kHex[rune & 0xFu];
-                } else {
-                    out.append(value.substr(at, length));
-                }
-        }
-        at += length;
-    }
-    out += '"';
 }
 
 void format_record_to(std::string& out, LogFormat format, spdlog::level::level_enum level,

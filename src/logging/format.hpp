@@ -22,8 +22,6 @@ std::string_view level_name(spdlog::level::level_enum level);
 // True when a logfmt value must be quoted: empty, or containing spaces, '"', '=', control
 // characters, invalid UTF-8 or other characters that Go's %q escapes.
 bool needs_quoting(std::string_view value);
-// Appends a JSON string literal (quotes included); invalid UTF-8 becomes \ufffd.
-void append_json_string(std::string& out, std::string_view value);
 
 void format_record_to(std::string& out, LogFormat format, spdlog::level::level_enum level,
                       Clock::time_point when, std::string_view message,

@@ -16,6 +16,10 @@ TEST(JsonText, QuotesAndEscapes) {
               "\"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"");
 }
 
+TEST(JsonText, LineSeparatorsAreEscapedLikeGo) {
+    EXPECT_EQ(quote("a\xE2\x80\xA8" "b\xE2\x80\xA9" "c"), R"("a\u2028b\u2029c")");
+}
+
 TEST(JsonText, InvalidUtf8BecomesReplacementCharacters) {
     for (const std::string& bad :
          {std::string("\xff"), std::string("\xC3"), std::string("\xE2\x82"),

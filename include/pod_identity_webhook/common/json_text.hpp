@@ -7,8 +7,10 @@
 
 namespace piw::json {
 
-// Appends `text` as a JSON string literal (with quotes). Control characters are \u-escaped,
-// invalid UTF-8 bytes become U+FFFD, so the output is always valid JSON.
+// Appends `text` as a JSON string literal (with quotes), escaped the way Go's encoder does it
+// (short escapes for \b \f \n \r \t, \u00XX for other control characters, \u2028/\u2029), except
+// that '<', '>' and '&' are kept. Invalid UTF-8 bytes become U+FFFD, so the output is always valid
+// JSON.
 void append_string(std::string& out, std::string_view text);
 
 std::string quote(std::string_view text);
