@@ -17,7 +17,10 @@ TEST(JsonText, QuotesAndEscapes) {
 }
 
 TEST(JsonText, LineSeparatorsAreEscapedLikeGo) {
-    EXPECT_EQ(quote("a\xE2\x80\xA8" "b\xE2\x80\xA9" "c"), R"("a\u2028b\u2029c")");
+    EXPECT_EQ(quote("a\xE2\x80\xA8"
+                    "b\xE2\x80\xA9"
+                    "c"),
+              R"("a\u2028b\u2029c")");
 }
 
 TEST(JsonText, InvalidUtf8BecomesReplacementCharacters) {
