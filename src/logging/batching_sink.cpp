@@ -28,13 +28,15 @@ void BatchingSink::log(const spdlog::details::log_msg& message) {
     {
         std::lock_guard lock(mutex_);
         if (pending_.size() + payload.size() + 1 > kMaxPendingBytes) drop_oldest_half();
+        // The first record of a batch starts the writer's kWriteInterval; the records that follow
+        // ride along without waking it (one wake-up per batch, not two context switches per
+        // request on a busy core). Only a large backlog calls it early.
+        wake = pending_.empty();
         pending_.append(payload.data(), payload.size());
         pending_.push_back('\n');
         ++appended_;
-        wake = pending_.size() >= kEagerWriteBytes;
+        wake = wake || pending_.size() >= kEagerWriteBytes;
     }
-    // The writer wakes on its own every kWriteInterval. Waking it for every record would cost
-    // two context switches per request on a busy core; only a large backlog calls it early.
     if (wake) pending_changed_.notify_all();
 }
 
@@ -78,6 +80,10 @@ void BatchingSink::run() {
     std::string batch;
     std::unique_lock lock(mutex_);
     while (true) {
+        // Idle: sleep until a record arrives (an idle webhook does not wake 50 times a second).
+        pending_changed_.wait(
+            lock, [this] { return stopping_ || flush_requested_ || !pending_.empty(); });
+        // Then give the batch up to kWriteInterval to fill.
         pending_changed_.wait_for(lock, kWriteInterval, [this] {
             return stopping_ || flush_requested_ || pending_.size() >= kEagerWriteBytes;
         });

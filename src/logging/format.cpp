@@ -1,11 +1,10 @@
 #include "logging/format.hpp"
 
-#include "pod_identity_webhook/common/json_text.hpp"
-
 #include <cstdint>
 #include <ctime>
 
 #include "pod_identity_webhook/common/go_compat.hpp"
+#include "pod_identity_webhook/common/json_text.hpp"
 
 namespace piw::logging {
 
