@@ -1,11 +1,11 @@
 #pragma once
 // The sink behind the process logger. Request threads only append the record to a buffer (a
 // mutex held for a memcpy); one writer thread, woken by the first record of a batch, writes
-// whatever has accumulated 20 ms later with a single write(2). Compared with a queue that wakes a worker and flushes
-// stderr for every record (two context switches and a system call per request on a busy core),
-// this keeps the per-request cost of the decision log line to its formatting. A stalled reader (a
-// full pipe) never blocks a request thread: beyond kMaxPendingBytes the oldest pending records are
-// dropped, counted, and reported once the writer catches up.
+// whatever has accumulated 20 ms later with a single write(2). Compared with a queue that wakes a
+// worker and flushes stderr for every record (two context switches and a system call per request on
+// a busy core), this keeps the per-request cost of the decision log line to its formatting. A
+// stalled reader (a full pipe) never blocks a request thread: beyond kMaxPendingBytes the oldest
+// pending records are dropped, counted, and reported once the writer catches up.
 
 #include <spdlog/sinks/sink.h>
 
