@@ -17,8 +17,11 @@
 
 #include "pod_identity_webhook/cli/commands.hpp"
 #include "pod_identity_webhook/common/go_compat.hpp"
+#include "pod_identity_webhook/identity/config_map_roles.hpp"
 #include "pod_identity_webhook/identity/container_credentials_config.hpp"
+#include "pod_identity_webhook/identity/kubernetes_service_account_source.hpp"
 #include "pod_identity_webhook/identity/service_account_file_source.hpp"
+#include "pod_identity_webhook/kube/client.hpp"
 #include "pod_identity_webhook/metrics/webhook_metrics.hpp"
 #include "pod_identity_webhook/server/http_server.hpp"
 #include "pod_identity_webhook/server/readiness.hpp"
@@ -49,16 +52,11 @@ Status validate(const Options& options) {
     if (!valid_port(options.metrics_port)) {
         return Error{"invalid --metrics-port " + std::to_string(options.metrics_port)};
     }
-    if (options.service_accounts_file.empty()) {
+    if (!options.service_accounts_file.empty() && options.watch_config_map) {
+        // Decision I5: with a ServiceAccounts file the Kubernetes API is never contacted.
         return Error{
-            "no ServiceAccount source: pass --service-accounts-file=PATH (ServiceAccount objects "
-            "in YAML or JSON). Reading ServiceAccounts from the Kubernetes API (--kubeconfig, "
-            "--kube-api, in-cluster) is not available in this version yet."};
-    }
-    if (options.watch_config_map) {
-        return Error{
-            "--watch-config-map needs the Kubernetes API source, which is not available "
-            "in this version yet"};
+            "--watch-config-map reads a ConfigMap from the Kubernetes API and cannot be combined "
+            "with --service-accounts-file (which never contacts the API)"};
     }
     return Status::success();
 }
@@ -89,12 +87,18 @@ std::string cache_dump(const identity::ServiceAccountSource& source,
 class Webhook {
   public:
     explicit Webhook(const Options& options) : options_(options), metrics_(registry_) {}
+    ~Webhook() { stop_sources(); }
+    Webhook(const Webhook&) = delete;
+    Webhook& operator=(const Webhook&) = delete;
 
     Status start();
     void run();
 
   private:
     Status start_sources();
+    Status start_file_source();
+    Status start_api_sources();
+    void stop_sources();
     Status start_servers();
     void add_webhook_routes();
     void add_metrics_routes();
@@ -106,7 +110,10 @@ class Webhook {
     metrics::WebhookMetrics metrics_;
     server::Readiness readiness_;
     identity::IdentityDefaults defaults_;
-    std::unique_ptr<identity::ServiceAccountFileSource> service_accounts_;
+    std::unique_ptr<kube::KubeClient> kube_client_;
+    std::unique_ptr<identity::ServiceAccountSource> service_accounts_;
+    identity::KubernetesServiceAccountSource* api_service_accounts_ = nullptr;  // when from the API
+    std::unique_ptr<identity::ConfigMapRoleSource> config_map_roles_;
     std::unique_ptr<identity::ContainerCredentialsConfigFile> container_credentials_;
     std::unique_ptr<identity::IdentityResolver> resolver_;
     std::unique_ptr<server::CertificateReloader> certificates_;
@@ -121,16 +128,72 @@ class Webhook {
     bool draining_ = false;
 };
 
-Status Webhook::start_sources() {
+Status Webhook::start_file_source() {
     auto annotations = annotation_settings(options_);
     if (!annotations.ok()) return Error{annotations.error()};
     auto source = identity::ServiceAccountFileSource::open(
         options_.service_accounts_file, std::move(annotations).value(), &metrics_);
     if (!source.ok()) return Error{source.error()};
+    (*source)->start_watching();
     service_accounts_ = std::move(source).value();
-    service_accounts_->start_watching();
     logging::info("ServiceAccounts loaded", {{"source", service_accounts_->describe()},
                                              {"count", std::to_string(service_accounts_->size())}});
+    return Status::success();
+}
+
+// The Kubernetes API: ServiceAccounts (and the ConfigMap) listed and watched in the background.
+// The servers start at once; /readyz stays 503 until every initial LIST has completed.
+Status Webhook::start_api_sources() {
+    auto annotations = annotation_settings(options_);
+    if (!annotations.ok()) return Error{annotations.error()};
+    auto config = kube::resolve_client_config(options_.kubeconfig, options_.kube_api,
+                                              kube::InClusterEnvironment::from_process());
+    if (!config.ok()) {
+        if (options_.kubeconfig.empty() && options_.kube_api.empty()) {
+            return Error{config.error() +
+                         " (or --service-accounts-file=PATH for ServiceAccounts from a file)"};
+        }
+        return Error{config.error()};
+    }
+    auto client = kube::KubeClient::create(std::move(config).value());
+    if (!client.ok()) return Error{client.error()};
+    kube_client_ = std::move(client).value();
+    logging::info("reading ServiceAccounts from the Kubernetes API",
+                  {{"connection", kube_client_->description()}});
+
+    identity::KubernetesSourceOptions source_options;
+    source_options.annotations = std::move(annotations).value();
+    auto source = std::make_unique<identity::KubernetesServiceAccountSource>(
+        *kube_client_, std::move(source_options), &metrics_);
+    api_service_accounts_ = source.get();
+    service_accounts_ = std::move(source);
+    readiness_.add_check([source = api_service_accounts_]() -> std::optional<std::string> {
+        if (source->synced()) return std::nullopt;
+        const std::string problem = source->last_error();
+        return "ServiceAccounts not listed yet from " + source->describe() +
+               (problem.empty() ? "" : ": " + problem);
+    });
+    api_service_accounts_->start();
+
+    if (options_.watch_config_map) {
+        identity::ConfigMapRoleSource::Options config_map_options;
+        config_map_options.namespace_ = options_.namespace_;
+        config_map_roles_ = std::make_unique<identity::ConfigMapRoleSource>(
+            *kube_client_, std::move(config_map_options), &metrics_);
+        readiness_.add_check([source = config_map_roles_.get()]() -> std::optional<std::string> {
+            if (source->synced()) return std::nullopt;
+            const std::string problem = source->last_error();
+            return source->describe() + " not listed yet" + (problem.empty() ? "" : ": " + problem);
+        });
+        config_map_roles_->start();
+    }
+    return Status::success();
+}
+
+Status Webhook::start_sources() {
+    Status status =
+        options_.service_accounts_file.empty() ? start_api_sources() : start_file_source();
+    if (!status.ok()) return status;
 
     const identity::ContainerCredentialsConfig* container_credentials = nullptr;
     if (!options_.watch_container_credentials_config.empty()) {
@@ -144,13 +207,23 @@ Status Webhook::start_sources() {
                       {{"path", options_.watch_container_credentials_config}});
     }
     defaults_ = identity_defaults(options_);
-    resolver_ = std::make_unique<identity::IdentityResolver>(*service_accounts_,
-                                                             container_credentials, defaults_);
-    readiness_.add_check([source = service_accounts_.get()]() -> std::optional<std::string> {
-        if (source->synced()) return std::nullopt;
-        return "ServiceAccounts not synced yet: " + source->describe();
-    });
+    resolver_ = std::make_unique<identity::IdentityResolver>(
+        *service_accounts_, container_credentials, defaults_, config_map_roles_.get());
+    if (api_service_accounts_ == nullptr) {
+        readiness_.add_check([source = service_accounts_.get()]() -> std::optional<std::string> {
+            if (source->synced()) return std::nullopt;
+            return "ServiceAccounts not synced yet: " + source->describe();
+        });
+    }
     return Status::success();
+}
+
+// Before the event loop goes away: cut open watches short and answer pending lookups, whose
+// callbacks post to the loop.
+void Webhook::stop_sources() {
+    if (kube_client_) kube_client_->shutdown();
+    if (config_map_roles_) config_map_roles_->stop();
+    if (api_service_accounts_ != nullptr) api_service_accounts_->stop();
 }
 
 void Webhook::add_webhook_routes() {
@@ -208,6 +281,7 @@ void Webhook::add_metrics_routes() {
     });
     add("/debug/alpha/cache/clear", [this](server::HttpRequest&) {
         service_accounts_->clear();
+        if (config_map_roles_) config_map_roles_->clear();
         logging::warn("ServiceAccount cache cleared through the debug endpoint");
         return text_response(200, "");
     });
@@ -330,6 +404,7 @@ void Webhook::run() {
     for (unsigned i = 1; i < count; ++i) threads.emplace_back([this] { io_.run(); });
     io_.run();
     for (auto& thread : threads) thread.join();
+    stop_sources();
     logging::info("shut down gracefully");
 }
 

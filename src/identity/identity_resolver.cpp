@@ -9,6 +9,7 @@ namespace {
 
 constexpr std::string_view kSourceServiceAccount = "ServiceAccount";
 constexpr std::string_view kSourceContainerCredentials = "container-credentials config";
+constexpr std::string_view kSourceConfigMap = "ConfigMap";
 
 // Upstream GetCommonConfigurations' answer when no source knows the ServiceAccount: fixed
 // values, not the flags (upstream-behaviour §5.3, quirk 9).
@@ -19,10 +20,11 @@ constexpr std::int64_t kUnknownTokenExpiration = mutation::kDefaultTokenExpirati
 
 IdentityResolver::IdentityResolver(ServiceAccountSource& service_accounts,
                                    const ContainerCredentialsConfig* container_credentials,
-                                   IdentityDefaults defaults)
+                                   IdentityDefaults defaults, const RoleMapping* config_map_roles)
     : service_accounts_(service_accounts),
       container_credentials_(container_credentials),
-      defaults_(std::move(defaults)) {}
+      defaults_(std::move(defaults)),
+      config_map_roles_(config_map_roles) {}
 
 std::optional<Identity> IdentityResolver::try_resolve(std::string_view namespace_,
                                                       std::string_view service_account) const {
@@ -54,8 +56,8 @@ void IdentityResolver::resolve_async(std::string namespace_, std::string service
                             });
 }
 
-Identity IdentityResolver::from_lookup(std::string_view /*namespace_*/,
-                                       std::string_view /*service_account*/,
+Identity IdentityResolver::from_lookup(std::string_view namespace_,
+                                       std::string_view service_account,
                                        const ServiceAccountLookup& lookup) const {
     Identity identity;
     const ServiceAccountEntry* entry =
@@ -73,10 +75,35 @@ Identity IdentityResolver::from_lookup(std::string_view /*namespace_*/,
         identity.source = kSourceServiceAccount;
         return identity;
     }
-    // The ConfigMap source (--watch-config-map, decision I3) slots in here: upstream consults
-    // its "<ns>/<sa>" then "*/<sa>" entry when the ServiceAccount has no non-empty role-arn
-    // annotation, and a match counts as found (upstream-behaviour §5.3, §5.4).
+    // Upstream consults the ConfigMap when the ServiceAccount has no non-empty role-arn
+    // annotation, known or not, and a match counts as found (upstream-behaviour §5.3, §5.4).
+    if (auto from_config_map = config_map_identity(namespace_, service_account)) {
+        from_config_map->findings = std::move(identity.findings);
+        return std::move(*from_config_map);
+    }
     identity.mode = CredentialMode::none;
+    return identity;
+}
+
+std::optional<Identity> IdentityResolver::config_map_identity(
+    std::string_view namespace_, std::string_view service_account) const {
+    if (config_map_roles_ == nullptr) return std::nullopt;
+    auto role = config_map_roles_->find(namespace_, service_account, /*wildcard=*/true);
+    if (!role) return std::nullopt;
+    Identity identity;
+    identity.service_account_found = true;
+    if (role->role_arn.empty()) {
+        // Upstream: an entry without a RoleARN is "found" but gives no credentials.
+        identity.mode = CredentialMode::none;
+        return identity;
+    }
+    identity.mode = CredentialMode::web_identity;
+    identity.role_arn = role->role_arn;
+    identity.audience = role->audience.value_or(defaults_.token_audience);
+    identity.regional_sts = role->regional_sts.value_or(defaults_.regional_sts);
+    identity.token_expiration = role->token_expiration.value_or(defaults_.token_expiration);
+    identity.source = kSourceConfigMap;
+    identity.findings.clamped_expiration = role->clamped_expiration;
     return identity;
 }
 
@@ -96,7 +123,14 @@ Identity IdentityResolver::container_credentials_identity(std::string_view names
         identity.findings = entry.findings;
         return identity;
     }
-    // The ConfigMap's exact "<ns>/<sa>" entry (no "*" wildcard) comes next here, once it exists.
+    // Then the ConfigMap's exact "<ns>/<sa>" entry (no "*" wildcard, as upstream).
+    if (config_map_roles_ != nullptr) {
+        if (auto role = config_map_roles_->find(namespace_, service_account, /*wildcard=*/false)) {
+            identity.regional_sts = role->regional_sts.value_or(defaults_.regional_sts);
+            identity.token_expiration = role->token_expiration.value_or(defaults_.token_expiration);
+            return identity;
+        }
+    }
     identity.regional_sts = kUnknownRegionalSts;
     identity.token_expiration = kUnknownTokenExpiration;
     return identity;

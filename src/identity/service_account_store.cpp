@@ -37,7 +37,19 @@ bool by_namespace_then_name(const ServiceAccountStore::EntryPtr& a,
     return a->name < b->name;
 }
 
+// Nothing the webhook reads: no annotation under the prefix, no near miss.
+bool is_plain(const ServiceAccountEntry& entry) {
+    return entry.role_arn.empty() && !entry.audience && !entry.regional_sts &&
+           !entry.token_expiration && entry.findings.near_miss_keys.empty() &&
+           !entry.findings.role_arn_invalid && !entry.findings.clamped_expiration;
+}
+
 }  // namespace
+
+const ServiceAccountStore::EntryPtr& ServiceAccountStore::plain_entry() {
+    static const EntryPtr plain = std::make_shared<const ServiceAccountEntry>();
+    return plain;
+}
 
 std::size_t ServiceAccountStore::KeyHash::operator()(std::string_view key) const {
     return finish(fnv1a(kFnvOffset, key));
@@ -65,16 +77,19 @@ ServiceAccountStore::EntryPtr ServiceAccountStore::find(std::string_view namespa
     return it == shard.entries.end() ? nullptr : it->second;
 }
 
-void ServiceAccountStore::upsert(ServiceAccountEntry entry) {
+ServiceAccountStore::EntryPtr ServiceAccountStore::upsert(ServiceAccountEntry entry) {
     std::string key = service_account_key(entry.namespace_, entry.name);
-    auto shared = std::make_shared<const ServiceAccountEntry>(std::move(entry));
+    EntryPtr shared = is_plain(entry)
+                          ? plain_entry()
+                          : std::make_shared<const ServiceAccountEntry>(std::move(entry));
     Shard& shard = shards_[shard_index(KeyHash{}(key))];
     EntryPtr previous;  // released outside the lock
     std::unique_lock lock(shard.mutex);
     auto [it, inserted] = shard.entries.try_emplace(std::move(key), shared);
     if (!inserted) {
-        previous = std::exchange(it->second, std::move(shared));
+        previous = std::exchange(it->second, shared);
     }
+    return shared;
 }
 
 bool ServiceAccountStore::erase(std::string_view namespace_, std::string_view name) {
@@ -96,8 +111,10 @@ void ServiceAccountStore::replace_all(std::vector<ServiceAccountEntry> entries) 
     for (ServiceAccountEntry& entry : entries) {
         std::string key = service_account_key(entry.namespace_, entry.name);
         Map& map = replacement[shard_index(KeyHash{}(key))];
-        map.insert_or_assign(std::move(key),
-                             std::make_shared<const ServiceAccountEntry>(std::move(entry)));
+        EntryPtr shared = is_plain(entry)
+                              ? plain_entry()
+                              : std::make_shared<const ServiceAccountEntry>(std::move(entry));
+        map.insert_or_assign(std::move(key), std::move(shared));
     }
     // All shards change together, so a reader never sees half of the old content and half of
     // the new. The old maps are freed after the locks are released.
@@ -111,6 +128,26 @@ void ServiceAccountStore::replace_all(std::vector<ServiceAccountEntry> entries) 
     for (auto& lock : locks) {
         lock.unlock();
     }
+}
+
+std::size_t ServiceAccountStore::erase_unless(
+    const std::function<bool(const std::string& key)>& keep) {
+    std::size_t erased = 0;
+    for (Shard& shard : shards_) {
+        std::vector<EntryPtr> removed;  // released outside the lock
+        std::unique_lock lock(shard.mutex);
+        for (auto it = shard.entries.begin(); it != shard.entries.end();) {
+            if (keep(it->first)) {
+                ++it;
+                continue;
+            }
+            removed.push_back(std::move(it->second));
+            it = shard.entries.erase(it);
+        }
+        lock.unlock();
+        erased += removed.size();
+    }
+    return erased;
 }
 
 void ServiceAccountStore::clear() {
@@ -131,7 +168,16 @@ std::vector<ServiceAccountStore::EntryPtr> ServiceAccountStore::entries() const 
     for (const Shard& shard : shards_) {
         std::shared_lock lock(shard.mutex);
         for (const auto& [key, entry] : shard.entries) {
-            out.push_back(entry);
+            if (entry != plain_entry()) {
+                out.push_back(entry);
+                continue;
+            }
+            // The shared plain entry has no name: give the listing one of its own.
+            auto named = std::make_shared<ServiceAccountEntry>();
+            const auto slash = key.find('/');
+            named->namespace_ = key.substr(0, slash);
+            named->name = key.substr(slash + 1);
+            out.push_back(std::move(named));
         }
     }
     std::sort(out.begin(), out.end(), by_namespace_then_name);

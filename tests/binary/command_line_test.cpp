@@ -69,9 +69,10 @@ TEST(BinaryCommandLine, VerbosityFourShowsDebugLines) {
     EXPECT_EQ(quiet.log().find("skipping a document"), std::string::npos) << quiet.log();
 }
 
-TEST(BinaryCommandLine, MissingServiceAccountSourceExitsOneNamingTheFlag) {
+TEST(BinaryCommandLine, OutsideAClusterWithoutASourceExitsOneNamingTheFlags) {
     const RunResult run = run_binary(loopback_with());
     ASSERT_EQ(run.exit_code, 1) << run.err;
+    EXPECT_NE(run.err.find("--kubeconfig"), std::string::npos) << run.err;
     EXPECT_NE(run.err.find("--service-accounts-file"), std::string::npos) << run.err;
     EXPECT_NE(run.err.find("error"), std::string::npos) << run.err;
 }

@@ -311,8 +311,10 @@ bool WebhookProcess::start() {
         "--in-cluster=false",
         "--tls-cert=" + certificate_file().string(),
         "--tls-key=" + key_file().string(),
-        "--service-accounts-file=" + service_accounts_file().string(),
     };
+    if (options_.service_accounts_file) {
+        arguments.push_back("--service-accounts-file=" + service_accounts_file().string());
+    }
     arguments.insert(arguments.end(), options_.arguments.begin(), options_.arguments.end());
     ChildProcessOptions child;
     child.executable = PIW_BINARY_PATH;

@@ -104,6 +104,8 @@ struct WebhookOptions {
     // true: tls.crt/tls.key are a kubelet-projected Secret (symlinks through ..data); false:
     // plain files, rewritten in place by rotate_certificate().
     bool kubelet_certificates = true;
+    // false: no --service-accounts-file (tests that point the binary at a Kubernetes API).
+    bool service_accounts_file = true;
 };
 
 class WebhookProcess {

@@ -300,5 +300,96 @@ TEST_F(IdentityResolverTest, PodWithoutServiceAccountNameIsMissing) {
     EXPECT_FALSE(identity->service_account_found);
 }
 
+// ---- the ConfigMap source in the precedence (upstream-behaviour §5.3, decision I3) -------------
+
+class ConfigMapPrecedenceTest : public IdentityResolverTest {
+  protected:
+    void set_config(std::string_view config) {
+        auto roles = parse_config_map_roles(config);
+        ASSERT_TRUE(roles.ok()) << roles.error();
+        table_.replace(std::move(roles).value());
+    }
+    RoleTable table_;
+};
+
+TEST_F(ConfigMapPrecedenceTest, ServiceAccountAnnotationBeatsTheConfigMap) {
+    set_config(R"({"payments/api":{"RoleARN":"arn:aws:iam::111122223333:role/from-cm"}})");
+    source_.add("payments", "api", {{"eks.amazonaws.com/role-arn", kRoleArn}});
+    const IdentityResolver resolver(source_, nullptr, defaults_, &table_);
+    const auto identity = resolver.try_resolve("payments", "api");
+    ASSERT_TRUE(identity.has_value());
+    EXPECT_EQ(identity->role_arn, kRoleArn);
+    EXPECT_EQ(identity->source, "ServiceAccount");
+}
+
+TEST_F(ConfigMapPrecedenceTest,
+       ConfigMapRoleForAServiceAccountWithoutOneUsesFlagsForMissingFields) {
+    set_config(R"({"payments/api":{"RoleARN":"arn:aws:iam::111122223333:role/from-cm"}})");
+    source_.add("payments", "api", {{"eks.amazonaws.com/role-arn", ""}});
+    const IdentityResolver resolver(source_, nullptr, {"sts.example", true, 7200}, &table_);
+    const auto identity = resolver.try_resolve("payments", "api");
+    ASSERT_TRUE(identity.has_value());
+    EXPECT_EQ(identity->mode, CredentialMode::web_identity);
+    EXPECT_EQ(identity->role_arn, "arn:aws:iam::111122223333:role/from-cm");
+    EXPECT_EQ(identity->audience, "sts.example");  // upstream: "" (a token nobody accepts)
+    EXPECT_TRUE(identity->regional_sts);           // upstream: false
+    EXPECT_EQ(identity->token_expiration, 7200);
+    EXPECT_EQ(identity->source, "ConfigMap");
+}
+
+TEST_F(ConfigMapPrecedenceTest, ExactNamespaceBeatsTheWildcardAndTheWildcardMatchesAnyNamespace) {
+    set_config(R"({"*/api":{"RoleARN":"arn:aws:iam::111122223333:role/any",
+                               "Audience":"aud-any","UseRegionalSTS":false,"TokenExpiration":3600},
+                   "payments/api":{"RoleARN":"arn:aws:iam::111122223333:role/exact"}})");
+    source_.mark_absent("shop", "api");
+    source_.mark_absent("payments", "api");
+    source_.mark_absent("payments", "other");
+    const IdentityResolver resolver(source_, nullptr, {"sts.example", true, 7200}, &table_);
+    const auto shop = resolver.try_resolve("shop", "api");
+    ASSERT_TRUE(shop.has_value());
+    EXPECT_EQ(shop->role_arn, "arn:aws:iam::111122223333:role/any");
+    EXPECT_EQ(shop->audience, "aud-any");
+    EXPECT_FALSE(shop->regional_sts);
+    EXPECT_EQ(shop->token_expiration, 3600);
+    EXPECT_TRUE(shop->service_account_found);
+    EXPECT_EQ(resolver.try_resolve("payments", "api")->role_arn,
+              "arn:aws:iam::111122223333:role/exact");
+    EXPECT_EQ(resolver.try_resolve("payments", "other")->mode, CredentialMode::none);
+}
+
+TEST_F(ConfigMapPrecedenceTest, ConfigMapIsConsultedAfterALiveLookupOfAnUnknownServiceAccount) {
+    set_config(R"({"payments/new":{"RoleARN":"arn:aws:iam::111122223333:role/from-cm"}})");
+    IdentityResolver resolver(source_, nullptr, defaults_, &table_);
+    // The ServiceAccount's own annotation could still win: wait for the lookup first.
+    EXPECT_EQ(resolver.try_resolve("payments", "new"), std::nullopt);
+    std::vector<Identity> results;
+    resolver.resolve_async(
+        "payments", "new", IdentityResolver::Clock::now() + 1s,
+        [&results](Identity identity) { results.push_back(std::move(identity)); });
+    ASSERT_EQ(source_.pending.size(), 1U);
+    source_.pending.front()(ServiceAccountLookup{LookupStatus::absent, nullptr});
+    ASSERT_EQ(results.size(), 1U);
+    EXPECT_EQ(results[0].role_arn, "arn:aws:iam::111122223333:role/from-cm");
+}
+
+TEST_F(ConfigMapPrecedenceTest, ContainerCredentialsModeUsesOnlyTheExactConfigMapEntry) {
+    ASSERT_TRUE(container_credentials_
+                    .load(R"({"identities":[{"namespace":"payments","serviceAccount":"api"},
+                                            {"namespace":"shop","serviceAccount":"api"}]})")
+                    .ok());
+    set_config(R"({"payments/api":{"RoleARN":"r","UseRegionalSTS":true,"TokenExpiration":3600},
+                   "*/api":{"RoleARN":"r","UseRegionalSTS":true,"TokenExpiration":7200}})");
+    source_.mark_absent("payments", "api");
+    source_.mark_absent("shop", "api");
+    const IdentityResolver resolver(source_, &container_credentials_, defaults_, &table_);
+    const auto payments = resolver.try_resolve("payments", "api");
+    EXPECT_EQ(payments->mode, CredentialMode::container_credentials);
+    EXPECT_TRUE(payments->regional_sts);
+    EXPECT_EQ(payments->token_expiration, 3600);
+    const auto shop = resolver.try_resolve("shop", "api");  // "*" does not apply here (upstream)
+    EXPECT_FALSE(shop->regional_sts);
+    EXPECT_EQ(shop->token_expiration, 86400);
+}
+
 }  // namespace
 }  // namespace piw::identity

@@ -1,7 +1,8 @@
 #pragma once
 // Combines the sources in upstream's fixed precedence (upstream-behaviour §2.3, §3.4, §5.3):
-// container-credentials config first, then the ServiceAccount's role-arn annotation. Defaults for
-// audience, regional STS and expiration come from the flags.
+// container-credentials config first, then the ServiceAccount's role-arn annotation, then the
+// ConfigMap's "<ns>/<sa>" and "*/<sa>" roles. Defaults for audience, regional STS and expiration
+// come from the flags.
 
 #include <chrono>
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "pod_identity_webhook/identity/config_map_roles.hpp"
 #include "pod_identity_webhook/identity/container_credentials_config.hpp"
 #include "pod_identity_webhook/identity/service_account_source.hpp"
 #include "pod_identity_webhook/mutation/identity.hpp"
@@ -26,10 +28,11 @@ class IdentityResolver {
   public:
     using Clock = std::chrono::steady_clock;
 
-    // `container_credentials` may be null (feature off). The references must outlive the resolver.
+    // `container_credentials` and `config_map_roles` may be null (features off). The references
+    // must outlive the resolver.
     IdentityResolver(ServiceAccountSource& service_accounts,
                      const ContainerCredentialsConfig* container_credentials,
-                     IdentityDefaults defaults);
+                     IdentityDefaults defaults, const RoleMapping* config_map_roles = nullptr);
 
     // Decides from what the sources hold, without waiting. std::nullopt: the ServiceAccount is
     // not known yet and resolve_async() may still find it.
@@ -55,8 +58,12 @@ class IdentityResolver {
                                                           std::string_view service_account) const;
 
     ServiceAccountSource& service_accounts_;
+    [[nodiscard]] std::optional<Identity> config_map_identity(
+        std::string_view namespace_, std::string_view service_account) const;
+
     const ContainerCredentialsConfig* container_credentials_;
     IdentityDefaults defaults_;
+    const RoleMapping* config_map_roles_;
 };
 
 }  // namespace piw::identity
