@@ -4,19 +4,26 @@
 # a role); the webhook starts with --kubeconfig and we measure
 #   - time from exec to the first /readyz 200 (the initial paginated LIST, 500 per page), and
 #   - RSS (and peak RSS) once synced.
-# Usage: bench/kube_sync.sh [BUILD_DIR] [N...]      (default: build, 10000 100000 300000)
+# Usage: bench/kube_sync.sh [N...]      (default: 10000 100000 300000)
+# Builds Release (-O2) into build/bench-kube (PIW_BENCH_BUILD=DIR uses an existing build).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${1:-$ROOT/build}
-shift || true
+cd "$ROOT"
 COUNTS=("$@")
 [ ${#COUNTS[@]} -eq 0 ] && COUNTS=(10000 100000 300000)
 . "$ROOT/bench/common.sh"
 
+BUILD=${PIW_BENCH_BUILD:-}
+if [ -z "$BUILD" ]; then
+  ./scripts/install-deps.sh curl
+  BUILD=$ROOT/build/bench-kube
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPIW_BUILD_BENCH=OFF >/dev/null
+  cmake --build "$BUILD" --target pod-identity-webhook piw_fake_apiserver >/dev/null
+fi
 WEBHOOK=$BUILD/pod-identity-webhook
 FAKE=$BUILD/tests/piw_fake_apiserver
 for binary in "$WEBHOOK" "$FAKE"; do
-  [ -x "$binary" ] || { echo "missing $binary: build first (cmake --build $BUILD)" >&2; exit 1; }
+  [ -x "$binary" ] || { echo "missing $binary" >&2; exit 1; }
 done
 
 WORK=$(mktemp -d)

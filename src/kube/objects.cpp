@@ -206,9 +206,6 @@ Result<ListPage> decode_list(std::string_view body, const DecodeOptions& options
         if (!status.ok()) return Error{status.error()};
     }
     if (!has_items) return Error{"cannot decode list: no \"items\""};
-    if (page.resource_version.empty()) {
-        return Error{"cannot decode list: no metadata.resourceVersion"};
-    }
     return page;
 }
 

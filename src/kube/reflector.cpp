@@ -141,7 +141,11 @@ bool Reflector::list() {
         continue_token = std::move(page->continue_token);
     } while (!continue_token.empty());
     handler_.on_list_end();
-    set_resource_version(list_resource_version);
+    {
+        // Even when empty: an older version must not survive a relist (it would 410 again).
+        std::lock_guard lock(mutex_);
+        resource_version_ = list_resource_version;
+    }
     synced_.store(true, std::memory_order_release);
     succeeded();
     const auto elapsed =
@@ -161,9 +165,13 @@ std::int64_t Reflector::next_watch_timeout_seconds() {
 }
 
 std::string Reflector::watch_path(std::int64_t timeout_seconds) const {
-    std::string path = options_.path + "?watch=true&allowWatchBookmarks=true&resourceVersion=" +
-                       query_escape(resource_version()) +
-                       "&timeoutSeconds=" + std::to_string(timeout_seconds);
+    std::string path = options_.path + "?watch=true&allowWatchBookmarks=true";
+    // Without one (a server whose LIST carried none) the server starts from its current state,
+    // sending every object as ADDED first: nothing is missed, some updates are repeated.
+    if (const std::string resource_version = this->resource_version(); !resource_version.empty()) {
+        path += "&resourceVersion=" + query_escape(resource_version);
+    }
+    path += "&timeoutSeconds=" + std::to_string(timeout_seconds);
     if (!options_.field_selector.empty()) {
         path += "&fieldSelector=" + query_escape(options_.field_selector);
     }
@@ -193,8 +201,10 @@ Reflector::WatchEnd Reflector::watch() {
     const bool ended_early =
         Clock::now() - started + kEarlyEndMargin < std::chrono::seconds(timeout_seconds);
     if (!ended_early) return WatchEnd::resume;  // the timeout we asked for: routine
-    logging::info("watch of " + options_.resource + " closed by the server; resuming",
-                  {{"resource_version", resource_version()}, {"events", std::to_string(events)}});
+    logging::info("watch of " + options_.resource + " ended early; resuming",
+                  {{"resource_version", resource_version()},
+                   {"events", std::to_string(events)},
+                   {"reason", response.error.empty() ? "closed by the server" : response.error}});
     if (options_.on_restart) options_.on_restart("watch closed");
     // A server that closes every watch at once must not be hammered.
     return events > 0 ? WatchEnd::resume : WatchEnd::failed;
@@ -252,8 +262,9 @@ void Reflector::failed(std::string message, std::string_view reason) {
     {
         std::lock_guard lock(mutex_);
         last_error_ = message;
-        backoff_ = backoff_.count() == 0 ? options_.initial_backoff
-                                         : std::min(backoff_ * 2, options_.max_backoff);
+        const auto cap = synced() ? options_.max_backoff
+                                  : std::min(options_.max_backoff, options_.max_backoff_before_sync);
+        backoff_ = backoff_.count() == 0 ? options_.initial_backoff : std::min(backoff_ * 2, cap);
         delay = backoff_;
     }
     logging::warn(message, {{"retry_in_ms", std::to_string(delay.count())}});

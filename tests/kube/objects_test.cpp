@@ -66,7 +66,8 @@ TEST(DecodeListTest, LastPageHasNoContinueAndEmptyItemsAreFine) {
 TEST(DecodeListTest, RefusesWhatIsNotAList) {
     EXPECT_THAT(decode_list(R"({"metadata":{"resourceVersion":"5"}})", {}).error(),
                 HasSubstr("no \"items\""));
-    EXPECT_THAT(decode_list(R"({"items":[]})", {}).error(), HasSubstr("resourceVersion"));
+    // A list without metadata is accepted (the reflector then watches from "now").
+    EXPECT_EQ(decode_list(R"({"items":[]})", {})->resource_version, "");
     EXPECT_THAT(
         decode_list(R"({"items":[{"metadata":{"name":1}}],"metadata":{"resourceVersion":"1"}})", {})
             .error(),

@@ -46,6 +46,9 @@ struct ReflectorOptions {
     // Backoff after a failure: exponential from `initial_backoff` to `max_backoff`, ±25 % jitter.
     std::chrono::milliseconds initial_backoff{250};
     std::chrono::milliseconds max_backoff{30000};
+    // Until the first LIST succeeds the webhook is not ready: retry at least this often, so that
+    // it becomes ready soon after the API server comes back.
+    std::chrono::milliseconds max_backoff_before_sync{5000};
     // Each WATCH asks the server to end it after a random time in [min, 2 × min), like client-go,
     // so that load balancers spread and stale connections are not kept forever.
     std::chrono::seconds min_watch_timeout{300};
