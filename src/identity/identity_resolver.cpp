@@ -16,6 +16,19 @@ constexpr std::string_view kSourceConfigMap = "ConfigMap";
 constexpr bool kUnknownRegionalSts = false;
 constexpr std::int64_t kUnknownTokenExpiration = mutation::kDefaultTokenExpiration;
 
+// Web identity from a source's role, the flags filling in what the source leaves open. Works for
+// a ServiceAccountEntry and a ConfigMapRole alike.
+template <class Role>
+void set_web_identity(Identity& identity, const Role& role, const IdentityDefaults& defaults,
+                      std::string_view source) {
+    identity.mode = CredentialMode::web_identity;
+    identity.role_arn = role.role_arn;
+    identity.audience = role.audience.value_or(defaults.token_audience);
+    identity.regional_sts = role.regional_sts.value_or(defaults.regional_sts);
+    identity.token_expiration = role.token_expiration.value_or(defaults.token_expiration);
+    identity.source = source;
+}
+
 }  // namespace
 
 IdentityResolver::IdentityResolver(ServiceAccountSource& service_accounts,
@@ -67,18 +80,15 @@ Identity IdentityResolver::from_lookup(std::string_view namespace_,
         identity.findings = entry->findings;  // warnings reach the user even without a role
     }
     if (entry != nullptr && !entry->role_arn.empty()) {
-        identity.mode = CredentialMode::web_identity;
-        identity.role_arn = entry->role_arn;
-        identity.audience = entry->audience.value_or(defaults_.token_audience);
-        identity.regional_sts = entry->regional_sts.value_or(defaults_.regional_sts);
-        identity.token_expiration = entry->token_expiration.value_or(defaults_.token_expiration);
-        identity.source = kSourceServiceAccount;
+        set_web_identity(identity, *entry, defaults_, kSourceServiceAccount);
         return identity;
     }
     // Upstream consults the ConfigMap when the ServiceAccount has no non-empty role-arn
     // annotation, known or not, and a match counts as found (upstream-behaviour §5.3, §5.4).
     if (auto from_config_map = config_map_identity(namespace_, service_account)) {
-        from_config_map->findings = std::move(identity.findings);
+        // The ServiceAccount's own findings (a near-miss annotation) still deserve a warning.
+        from_config_map->findings.near_miss_keys = std::move(identity.findings.near_miss_keys);
+        from_config_map->findings.role_arn_invalid = identity.findings.role_arn_invalid;
         return std::move(*from_config_map);
     }
     identity.mode = CredentialMode::none;
@@ -97,12 +107,7 @@ std::optional<Identity> IdentityResolver::config_map_identity(
         identity.mode = CredentialMode::none;
         return identity;
     }
-    identity.mode = CredentialMode::web_identity;
-    identity.role_arn = role->role_arn;
-    identity.audience = role->audience.value_or(defaults_.token_audience);
-    identity.regional_sts = role->regional_sts.value_or(defaults_.regional_sts);
-    identity.token_expiration = role->token_expiration.value_or(defaults_.token_expiration);
-    identity.source = kSourceConfigMap;
+    set_web_identity(identity, *role, defaults_, kSourceConfigMap);
     identity.findings.clamped_expiration = role->clamped_expiration;
     return identity;
 }

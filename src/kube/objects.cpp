@@ -23,6 +23,33 @@ std::string json_error_text(std::string_view what, simdjson::error_code code) {
            ": invalid JSON: " + simdjson::error_message(code);
 }
 
+// Calls `visit(key, value)` for every field of the JSON object `value`, in document order; stops
+// at the first error. Fields the visitor does not consume are skipped by simdjson unparsed.
+template <class Visit>
+Status for_each_field(od::value value, std::string_view what, Visit&& visit) {
+    od::object fields;
+    if (auto code = value.get_object().get(fields)) return Error{json_error_text(what, code)};
+    for (auto field_result : fields) {
+        od::field field;
+        std::string_view key;
+        if (auto code = std::move(field_result).get(field)) {
+            return Error{json_error_text(what, code)};
+        }
+        if (auto code = field.unescaped_key().get(key)) return Error{json_error_text(what, code)};
+        if (auto status = visit(key, field.value()); !status.ok()) return status;
+    }
+    return Status::success();
+}
+
+// A string, or null (left as is).
+Status read_string(od::value value, std::string_view what, std::string& out) {
+    if (is_null(value)) return Status::success();
+    std::string_view text;
+    if (auto code = value.get_string().get(text)) return Error{json_error_text(what, code)};
+    out.assign(text);
+    return Status::success();
+}
+
 // Reads the parts of one object the webhook needs. It also collects a Status object's fields,
 // so a watch event decodes in one pass whatever the order of "type" and "object".
 class ObjectReader {
@@ -31,28 +58,14 @@ class ObjectReader {
         : options_(options), what_(what) {}
 
     Status read(od::value value, KubeObject& object) {
-        od::object fields;
-        if (auto code = value.get_object().get(fields)) return error(code);
-        for (auto field_result : fields) {
-            od::field field;
-            std::string_view key;
-            if (auto code = std::move(field_result).get(field)) return error(code);
-            if (auto code = field.unescaped_key().get(key)) return error(code);
-            Status status = Status::success();
-            if (key == "metadata") {
-                status = metadata(field.value(), object);
-            } else if (key == "data") {
-                status = string_map(field.value(), options_.keep_data, object.data);
-            } else if (key == "code") {
-                status = integer(field.value(), status_code);
-            } else if (key == "reason") {
-                status = string(field.value(), status_reason);
-            } else if (key == "message") {
-                status = string(field.value(), status_message);
-            }
-            if (!status.ok()) return status;
-        }
-        return Status::success();
+        return for_each_field(value, what_, [this, &object](std::string_view key, od::value item) {
+            if (key == "metadata") return metadata(item, object);
+            if (key == "data") return string_map(item, options_.keep_data, object.data);
+            if (key == "code") return integer(item, status_code);
+            if (key == "reason") return read_string(item, what_, status_reason);
+            if (key == "message") return read_string(item, what_, status_message);
+            return Status::success();
+        });
     }
 
     std::int64_t status_code = 0;
@@ -60,60 +73,35 @@ class ObjectReader {
     std::string status_message;
 
   private:
-    Status error(simdjson::error_code code) const { return Error{json_error_text(what_, code)}; }
-
     Status metadata(od::value value, KubeObject& object) {
-        od::object fields;
-        if (auto code = value.get_object().get(fields)) return error(code);
-        for (auto field_result : fields) {
-            od::field field;
-            std::string_view key;
-            if (auto code = std::move(field_result).get(field)) return error(code);
-            if (auto code = field.unescaped_key().get(key)) return error(code);
-            Status status = Status::success();
-            if (key == "name") {
-                status = string(field.value(), object.name);
-            } else if (key == "namespace") {
-                status = string(field.value(), object.namespace_);
-            } else if (key == "resourceVersion") {
-                status = string(field.value(), object.resource_version);
-            } else if (key == "annotations") {
-                status = string_map(field.value(), options_.keep_annotation, object.annotations);
+        return for_each_field(value, what_, [this, &object](std::string_view key, od::value item) {
+            if (key == "name") return read_string(item, what_, object.name);
+            if (key == "namespace") return read_string(item, what_, object.namespace_);
+            if (key == "resourceVersion") return read_string(item, what_, object.resource_version);
+            if (key == "annotations") {
+                return string_map(item, options_.keep_annotation, object.annotations);
             }
-            if (!status.ok()) return status;
-        }
-        return Status::success();
+            return Status::success();
+        });
     }
 
     // A JSON object of strings; null counts as empty (Go's omitempty maps may be null).
     Status string_map(od::value value, const std::function<bool(std::string_view)>& keep,
                       StringPairs& out) {
         if (is_null(value)) return Status::success();
-        od::object fields;
-        if (auto code = value.get_object().get(fields)) return error(code);
-        for (auto field_result : fields) {
-            od::field field;
-            std::string_view key;
-            if (auto code = std::move(field_result).get(field)) return error(code);
-            if (auto code = field.unescaped_key().get(key)) return error(code);
-            if (!keep || !keep(key)) continue;
-            std::string text;
-            if (auto status = string(field.value(), text); !status.ok()) return status;
-            out.emplace_back(std::string(key), std::move(text));
-        }
-        return Status::success();
+        return for_each_field(value, what_,
+                              [this, &keep, &out](std::string_view key, od::value item) {
+                                  if (!keep || !keep(key)) return Status::success();
+                                  std::string text;
+                                  if (auto status = read_string(item, what_, text); !status.ok())
+                                      return status;
+                                  out.emplace_back(std::string(key), std::move(text));
+                                  return Status::success();
+                              });
     }
 
-    Status string(od::value value, std::string& out) {
-        if (is_null(value)) return Status::success();
-        std::string_view text;
-        if (auto code = value.get_string().get(text)) return error(code);
-        out.assign(text);
-        return Status::success();
-    }
-
-    Status integer(od::value value, std::int64_t& out) {
-        if (auto code = value.get_int64().get(out)) return error(code);
+    Status integer(od::value value, std::int64_t& out) const {
+        if (auto code = value.get_int64().get(out)) return Error{json_error_text(what_, code)};
         return Status::success();
     }
 
@@ -125,34 +113,24 @@ class ObjectReader {
 class Document {
   public:
     explicit Document(std::string_view body) : padded_(body) {}
-    simdjson::error_code open(od::document& document) {
-        return parser_.iterate(padded_).get(document);
+    // The root value (objects and arrays only: simdjson cannot take a scalar document as a value).
+    simdjson::error_code open(od::value& root) {
+        if (auto code = parser_.iterate(padded_).get(document_)) return code;
+        return document_.get_value().get(root);
     }
 
   private:
     simdjson::padded_string padded_;
     od::parser parser_;
+    od::document document_;
 };
 
 Status read_list_metadata(od::value value, ListPage& page) {
-    od::object fields;
-    if (auto code = value.get_object().get(fields)) return Error{json_error_text("list", code)};
-    for (auto field_result : fields) {
-        od::field field;
-        std::string_view key;
-        if (auto code = std::move(field_result).get(field))
-            return Error{json_error_text("list", code)};
-        if (auto code = field.unescaped_key().get(key)) return Error{json_error_text("list", code)};
-        std::string* target = key == "resourceVersion" ? &page.resource_version
-                              : key == "continue"      ? &page.continue_token
-                                                       : nullptr;
-        if (target == nullptr) continue;
-        std::string_view text;
-        if (auto code = field.value().get_string().get(text))
-            return Error{json_error_text("list", code)};
-        target->assign(text);
-    }
-    return Status::success();
+    return for_each_field(value, "list", [&page](std::string_view key, od::value item) {
+        if (key == "resourceVersion") return read_string(item, "list", page.resource_version);
+        if (key == "continue") return read_string(item, "list", page.continue_token);
+        return Status::success();
+    });
 }
 
 Status read_list_items(od::value value, const DecodeOptions& options, ListPage& page) {
@@ -161,8 +139,9 @@ Status read_list_items(od::value value, const DecodeOptions& options, ListPage& 
     if (auto code = value.get_array().get(items)) return Error{json_error_text("list", code)};
     for (auto item_result : items) {
         od::value item;
-        if (auto code = std::move(item_result).get(item))
+        if (auto code = std::move(item_result).get(item)) {
             return Error{json_error_text("list", code)};
+        }
         ObjectReader reader(options, "list item");
         KubeObject object;
         if (auto status = reader.read(item, object); !status.ok()) return status;
@@ -184,37 +163,26 @@ std::optional<WatchEventType> event_type(std::string_view text) {
 
 Result<ListPage> decode_list(std::string_view body, const DecodeOptions& options) {
     Document parsed(body);
-    od::document document;
-    if (auto code = parsed.open(document)) return Error{json_error_text("list", code)};
-    od::object root;
-    if (auto code = document.get_object().get(root)) return Error{json_error_text("list", code)};
+    od::value root;
+    if (auto code = parsed.open(root)) return Error{json_error_text("list", code)};
     ListPage page;
     bool has_items = false;
-    for (auto field_result : root) {
-        od::field field;
-        std::string_view key;
-        if (auto code = std::move(field_result).get(field))
-            return Error{json_error_text("list", code)};
-        if (auto code = field.unescaped_key().get(key)) return Error{json_error_text("list", code)};
-        Status status = Status::success();
-        if (key == "metadata") {
-            status = read_list_metadata(field.value(), page);
-        } else if (key == "items") {
+    auto status = for_each_field(
+        root, "list", [&page, &has_items, &options](std::string_view key, od::value item) {
+            if (key == "metadata") return read_list_metadata(item, page);
+            if (key != "items") return Status::success();
             has_items = true;
-            status = read_list_items(field.value(), options, page);
-        }
-        if (!status.ok()) return Error{status.error()};
-    }
+            return read_list_items(item, options, page);
+        });
+    if (!status.ok()) return Error{status.error()};
     if (!has_items) return Error{"cannot decode list: no \"items\""};
     return page;
 }
 
 Result<KubeObject> decode_object(std::string_view body, const DecodeOptions& options) {
     Document parsed(body);
-    od::document document;
-    if (auto code = parsed.open(document)) return Error{json_error_text("object", code)};
     od::value root;
-    if (auto code = document.get_value().get(root)) return Error{json_error_text("object", code)};
+    if (auto code = parsed.open(root)) return Error{json_error_text("object", code)};
     ObjectReader reader(options, "object");
     KubeObject object;
     if (auto status = reader.read(root, object); !status.ok()) return Error{status.error()};
@@ -224,35 +192,25 @@ Result<KubeObject> decode_object(std::string_view body, const DecodeOptions& opt
 
 Result<WatchEvent> decode_watch_event(std::string_view line, const DecodeOptions& options) {
     Document parsed(line);
-    od::document document;
-    if (auto code = parsed.open(document)) return Error{json_error_text("watch event", code)};
-    od::object root;
-    if (auto code = document.get_object().get(root)) {
-        return Error{json_error_text("watch event", code)};
-    }
+    od::value root;
+    if (auto code = parsed.open(root)) return Error{json_error_text("watch event", code)};
     WatchEvent event;
     std::optional<WatchEventType> type;
+    std::string type_text;
     bool has_object = false;
     ObjectReader reader(options, "watch event");
-    for (auto field_result : root) {
-        od::field field;
-        std::string_view key;
-        if (auto code = std::move(field_result).get(field))
-            return Error{json_error_text("watch event", code)};
-        if (auto code = field.unescaped_key().get(key))
-            return Error{json_error_text("watch event", code)};
+    auto status = for_each_field(root, "watch event", [&](std::string_view key, od::value item) {
         if (key == "type") {
-            std::string_view text;
-            if (auto code = field.value().get_string().get(text))
-                return Error{json_error_text("watch event", code)};
-            type = event_type(text);
-            if (!type) return Error{"unknown watch event type \"" + std::string(text) + "\""};
-        } else if (key == "object") {
-            has_object = true;
-            if (auto status = reader.read(field.value(), event.object); !status.ok())
-                return Error{status.error()};
+            if (auto read = read_string(item, "watch event", type_text); !read.ok()) return read;
+            type = event_type(type_text);
+            if (!type) return Status{Error{"unknown watch event type \"" + type_text + "\""}};
+            return Status::success();
         }
-    }
+        if (key != "object") return Status::success();
+        has_object = true;
+        return reader.read(item, event.object);
+    });
+    if (!status.ok()) return Error{status.error()};
     if (!type) return Error{"cannot decode watch event: no \"type\""};
     if (!has_object) return Error{"cannot decode watch event: no \"object\""};
     event.type = *type;
@@ -264,13 +222,11 @@ Result<WatchEvent> decode_watch_event(std::string_view line, const DecodeOptions
 
 std::string describe_error_body(std::string_view body) {
     Document parsed(body);
-    od::document document;
     od::value root;
     DecodeOptions options;
     ObjectReader reader(options, "status");
     KubeObject ignored;
-    if (!parsed.open(document) && !document.get_value().get(root) &&
-        reader.read(root, ignored).ok() && !reader.status_message.empty()) {
+    if (!parsed.open(root) && reader.read(root, ignored).ok() && !reader.status_message.empty()) {
         std::string text = reader.status_message;
         if (!reader.status_reason.empty()) text += " (" + reader.status_reason + ")";
         return text;

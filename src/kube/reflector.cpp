@@ -262,8 +262,9 @@ void Reflector::failed(std::string message, std::string_view reason) {
     {
         std::lock_guard lock(mutex_);
         last_error_ = message;
-        const auto cap = synced() ? options_.max_backoff
-                                  : std::min(options_.max_backoff, options_.max_backoff_before_sync);
+        const auto cap = synced()
+                             ? options_.max_backoff
+                             : std::min(options_.max_backoff, options_.max_backoff_before_sync);
         backoff_ = backoff_.count() == 0 ? options_.initial_backoff : std::min(backoff_ * 2, cap);
         delay = backoff_;
     }

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 #include "support/fake_api_server.hpp"
 #include "webhook_process.hpp"
 
@@ -136,6 +138,21 @@ TEST_F(BinaryKubeApi, RolesFromTheConfigMap) {
     api_.delete_config_map("eks", "pod-identity-webhook");
     EXPECT_TRUE(
         eventually([&webhook]() { return role_given(webhook, "payments", "plain").empty(); }, 10s));
+}
+
+TEST_F(BinaryKubeApi, SigtermWithAStalledWatchExitsPromptly) {
+    api_.start();
+    api_.write_kubeconfig(kubeconfig_);
+    WebhookProcess webhook(options());
+    ASSERT_TRUE(webhook.start()) << webhook.start_error();
+    ASSERT_TRUE(eventually([&webhook]() { return readyz_status(webhook) == 200; }, 10s));
+    ASSERT_TRUE(eventually([this]() { return api_.open_watches() == 1; }, 5s));
+    api_.set_watches_stalled(true);  // the watch blocks in a read that will not return
+    const auto signalled = std::chrono::steady_clock::now();
+    ASSERT_TRUE(webhook.process().signal(SIGTERM));
+    EXPECT_EQ(webhook.process().wait_exit(5s), 0) << webhook.log();
+    EXPECT_LT(std::chrono::steady_clock::now() - signalled, 2s);
+    api_.set_watches_stalled(false);
 }
 
 TEST_F(BinaryKubeApi, BadKubeconfigStopsStartUpWithAClearMessage) {

@@ -337,6 +337,19 @@ TEST_F(ConfigMapPrecedenceTest,
     EXPECT_EQ(identity->source, "ConfigMap");
 }
 
+TEST_F(ConfigMapPrecedenceTest, RoleFromTheConfigMapKeepsTheServiceAccountsTypoWarning) {
+    set_config(R"({"payments/api":{"RoleARN":"arn:aws:iam::111122223333:role/from-cm",
+                                   "TokenExpiration":60}})");
+    source_.add("payments", "api", {{"eks.amazon.com/role-arn", kRoleArn}});
+    const IdentityResolver resolver(source_, nullptr, defaults_, &table_);
+    const auto identity = resolver.try_resolve("payments", "api");
+    ASSERT_TRUE(identity.has_value());
+    EXPECT_EQ(identity->role_arn, "arn:aws:iam::111122223333:role/from-cm");
+    EXPECT_THAT(identity->findings.near_miss_keys, ElementsAre("eks.amazon.com/role-arn"));
+    EXPECT_EQ(identity->findings.clamped_expiration, 60);
+    EXPECT_EQ(identity->token_expiration, 600);
+}
+
 TEST_F(ConfigMapPrecedenceTest, ExactNamespaceBeatsTheWildcardAndTheWildcardMatchesAnyNamespace) {
     set_config(R"({"*/api":{"RoleARN":"arn:aws:iam::111122223333:role/any",
                                "Audience":"aud-any","UseRegionalSTS":false,"TokenExpiration":3600},

@@ -79,23 +79,12 @@ void merge_entries(Entries& out, const StringMap& given, const Entries& defaults
     for (; next != given.end(); ++next) out.emplace_back(next->first, next->second);
 }
 
-void append_string_object(std::string& out, const Entries& entries) {
+// A JSON object of strings from any range of (key, value) pairs (Entries or a StringMap).
+template <class Pairs>
+void append_string_object(std::string& out, const Pairs& pairs) {
     out += '{';
     bool first = true;
-    for (const auto& [key, value] : entries) {
-        if (!first) out += ',';
-        first = false;
-        append_json_string(out, key);
-        out += ':';
-        append_json_string(out, value);
-    }
-    out += '}';
-}
-
-void append_string_object(std::string& out, const StringMap& map) {
-    out += '{';
-    bool first = true;
-    for (const auto& [key, value] : map) {
+    for (const auto& [key, value] : pairs) {
         if (!first) out += ',';
         first = false;
         append_json_string(out, key);

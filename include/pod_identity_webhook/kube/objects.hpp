@@ -33,8 +33,9 @@ struct DecodeOptions {
 };
 
 struct ListPage {
-    std::string resource_version;  // metadata.resourceVersion of the list ("" if the server sent none)
-    std::string continue_token;    // metadata.continue; "" on the last page
+    std::string
+        resource_version;  // metadata.resourceVersion of the list ("" if the server sent none)
+    std::string continue_token;  // metadata.continue; "" on the last page
     std::vector<KubeObject> items;
 };
 
