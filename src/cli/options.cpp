@@ -387,6 +387,10 @@ void add_our_flags(std::vector<Flag>& flags, const Options& d) {
     add("log-level", "string", d.log_level,
         "Log level: trace, debug, info, warn or error (overrides -v when set)",
         string_setter(&Options::log_level, check_log_level));
+    add("shutdown-delay", "duration", go::format_duration(d.shutdown_delay),
+        "After SIGTERM or SIGINT, keep serving this long with /readyz answering 503 (so that "
+        "Service endpoints drop the pod before it stops accepting connections), then drain",
+        duration_setter(&Options::shutdown_delay));
     add("shutdown-timeout", "duration", go::format_duration(d.shutdown_timeout),
         "How long in-flight requests may take to finish after SIGTERM or SIGINT",
         duration_setter(&Options::shutdown_timeout));

@@ -103,6 +103,7 @@ class Webhook {
     void add_webhook_routes();
     void add_metrics_routes();
     void on_signal(const boost::system::error_code& error, int signal_number);
+    void begin_drain(int signal_number);
     void drain_step(Clock::time_point deadline);
 
     const Options& options_;
@@ -363,15 +364,32 @@ void Webhook::on_signal(const boost::system::error_code& error, int signal_numbe
         std::_Exit(1);
     }
     draining_ = true;
-    logging::info("shutting down: draining requests in flight",
-                  {{"signal", std::to_string(signal_number)},
-                   {"timeout", go::format_duration(options_.shutdown_timeout)}});
     readiness_.set_draining();
-    webhook_server_->begin_shutdown();
-    metrics_server_->begin_shutdown();
     signals_.async_wait([this](const boost::system::error_code& next_error, int next_signal) {
         on_signal(next_error, next_signal);
     });
+    if (options_.shutdown_delay.count() <= 0) {
+        begin_drain(signal_number);
+        return;
+    }
+    // Endpoint controllers need a moment to notice /readyz; connections refused meanwhile would
+    // leave pods without credentials (failurePolicy Ignore) or failing (Fail).
+    logging::info("shutting down: not ready, still serving before draining",
+                  {{"signal", std::to_string(signal_number)},
+                   {"delay", go::format_duration(options_.shutdown_delay)}});
+    drain_timer_.expires_after(
+        std::chrono::duration_cast<Clock::duration>(options_.shutdown_delay));
+    drain_timer_.async_wait([this, signal_number](const boost::system::error_code& timer_error) {
+        if (!timer_error) begin_drain(signal_number);
+    });
+}
+
+void Webhook::begin_drain(int signal_number) {
+    logging::info("shutting down: draining requests in flight",
+                  {{"signal", std::to_string(signal_number)},
+                   {"timeout", go::format_duration(options_.shutdown_timeout)}});
+    webhook_server_->begin_shutdown();
+    metrics_server_->begin_shutdown();
     drain_step(Clock::now() +
                std::chrono::duration_cast<Clock::duration>(options_.shutdown_timeout));
 }

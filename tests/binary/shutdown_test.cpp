@@ -68,6 +68,23 @@ TEST(BinaryShutdown, SigtermDrainsTheRequestInFlightAndExitsZero) {
     EXPECT_EQ(*exit_code, 0) << webhook.log();
 }
 
+TEST(BinaryShutdown, ShutdownDelayKeepsServingWhileNotReadyThenExits) {
+    WebhookProcess webhook({.arguments = {"--shutdown-delay=1500ms"}});
+    ASSERT_TRUE(webhook.start()) << webhook.start_error();
+    const auto signalled = Clock::now();
+    ASSERT_TRUE(webhook.process().signal(SIGTERM));
+    EXPECT_TRUE(eventually([&] { return not_ready(webhook); }, 1s)) << webhook.log();
+    // Endpoints have not dropped the pod yet: new connections must still be served.
+    auto answer = webhook.admit(typical_review());
+    ASSERT_TRUE(answer.ok()) << answer.error() << "\n" << webhook.log();
+    EXPECT_TRUE(answer->patch.has_value());
+    EXPECT_LT(Clock::now() - signalled, 1500ms);
+    const auto exit_code = webhook.process().wait_exit(5s);
+    ASSERT_TRUE(exit_code.has_value()) << webhook.log();
+    EXPECT_EQ(*exit_code, 0);
+    EXPECT_GE(Clock::now() - signalled, 1500ms);
+}
+
 TEST(BinaryShutdown, IdleKeepAliveConnectionsDoNotDelayTheExit) {
     WebhookProcess webhook;
     ASSERT_TRUE(webhook.start()) << webhook.start_error();

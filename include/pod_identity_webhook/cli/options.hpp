@@ -56,9 +56,10 @@ struct Options {
     std::string log_format = "text";                                       // text | json
     std::string log_level;                                                 // overrides -v when set
     std::chrono::nanoseconds shutdown_timeout = std::chrono::seconds(10);  // decision S4
-    std::string aws_account_id;                                            // decision C3
-    std::string aws_partition = "aws";                                     // decision C3
-    std::string bind_address;                                              // "" → all interfaces
+    std::chrono::nanoseconds shutdown_delay{0};  // serve on, not ready, before draining
+    std::string aws_account_id;                  // decision C3
+    std::string aws_partition = "aws";           // decision C3
+    std::string bind_address;                    // "" → all interfaces
     std::int64_t max_connections = 2048;
     bool help = false;
 };
