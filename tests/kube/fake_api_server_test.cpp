@@ -341,10 +341,11 @@ TEST_F(FakeApiServerTest, WritesAKubeconfigWithServerCaAndToken) {
     EXPECT_NE(text.find("current-context: fake"), std::string::npos) << text;
 }
 
-// The scale benchmark lists 100k-300k ServiceAccounts through this server; it must not be the
-// bottleneck. PIW_FAKE_API_OBJECTS overrides the count for measurements.
-TEST_F(FakeApiServerTest, GeneratedObjectsListFast) {
-    std::size_t count = 100000;
+// The scale benchmark (bench/kube_sync.sh) lists 100k-300k generated ServiceAccounts through
+// this server: every one must come exactly once, every 10th annotated. Timing belongs to the
+// benchmark, not here; the printed figures are for PIW_FAKE_API_OBJECTS=N runs by hand.
+TEST_F(FakeApiServerTest, GeneratedObjectsAreListedCompletely) {
+    std::size_t count = 20000;
     if (const char* env = std::getenv("PIW_FAKE_API_OBJECTS")) count = std::stoul(env);
     const auto t0 = std::chrono::steady_clock::now();
     api_.add_generated_service_accounts(count);
@@ -393,7 +394,6 @@ TEST_F(FakeApiServerTest, GeneratedObjectsListFast) {
               << " ms\n";
     EXPECT_EQ(names.size(), count);
     EXPECT_EQ(annotated, (count + 9) / 10);
-    EXPECT_LT(t2 - t0, 10s) << "pathologically slow";
     EXPECT_EQ(api_.count_requests(), static_cast<int>((count + 499) / 500));
 }
 
