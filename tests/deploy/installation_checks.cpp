@@ -415,6 +415,20 @@ YAML::Node volume_mounted_at(const Installation& installation, const std::string
     return element_with(at(installation.pod_spec, "volumes"), "name", text(at(mount, "name")));
 }
 
+// The binary itself parses the arguments the pod would start it with: a flag misspelt in a
+// template would otherwise only show up as a crash-looping pod. `--version` after them makes the
+// binary parse everything and exit without serving.
+void check_binary_accepts_arguments(const Installation& installation) {
+    EXPECT_FALSE(at(installation.container, "command").IsDefined())
+        << "the image's entrypoint is the webhook; a command would replace it";
+    std::vector<std::string> arguments = strings(at(installation.container, "args"));
+    arguments.emplace_back("--version");
+    const ToolResult result = run_tool(PIW_BINARY_PATH, arguments);
+    EXPECT_EQ(result.exit_code, 0) << "the webhook refuses the Deployment's arguments:\n"
+                                   << result.err;
+    EXPECT_EQ(result.out, "v" PIW_VERSION_TEXT "\n");
+}
+
 Installation check_installation(const Rendered& rendered, const std::string& namespace_) {
     Installation installation;
     installation.namespace_ = namespace_;
@@ -460,6 +474,10 @@ Installation check_installation(const Rendered& rendered, const std::string& nam
     {
         SCOPED_TRACE("Deployment");
         check_deployment(rendered, installation);
+    }
+    {
+        SCOPED_TRACE("the binary's flag parser");
+        check_binary_accepts_arguments(installation);
     }
     return installation;
 }
