@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh Debian bookworm machine: installs the build dependencies,
-# builds, runs every test; then builds again with AddressSanitizer + UndefinedBehaviorSanitizer
-# and runs every test once more.
+# The whole test suite, from a fresh Debian bookworm machine: installs the build dependencies
+# (and helm/kubectl for the chart checks), builds, runs every test; then builds again with
+# AddressSanitizer + UndefinedBehaviorSanitizer and runs every test once more; then builds the
+# container image and runs it (scripts/build-image.sh).
 #
-#   ./scripts/test.sh            # both passes
-#   PIW_SKIP_SANITIZERS=1 ./scripts/test.sh   # the plain pass only
+#   ./scripts/test.sh                          # everything
+#   PIW_SKIP_SANITIZERS=1 ./scripts/test.sh    # without the sanitizer pass
+#   PIW_SKIP_IMAGE=1 ./scripts/test.sh         # without the container image
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
+./scripts/install-helm.sh
 jobs=$(nproc)
 
 echo "== build (RelWithDebInfo) =="
@@ -26,5 +29,10 @@ if [ "${PIW_SKIP_SANITIZERS:-0}" != "1" ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ctest --test-dir build/asan --output-on-failure -j "$jobs"
+fi
+
+if [ "${PIW_SKIP_IMAGE:-0}" != "1" ]; then
+  echo "== container image (build, run, /healthz and one mutation over TLS) =="
+  ./scripts/build-image.sh
 fi
 echo "all tests passed"
