@@ -48,6 +48,22 @@ class BinaryKubeApi : public ::testing::Test {
         return WebhookOptions{.arguments = std::move(arguments), .service_accounts_file = false};
     }
 
+    // The API server up, then the webhook started against it and ready (its first LIST done).
+    std::unique_ptr<WebhookProcess> start_ready_webhook(std::vector<std::string> extra = {}) {
+        api_.start();
+        api_.write_kubeconfig(kubeconfig_);
+        auto webhook = std::make_unique<WebhookProcess>(options(std::move(extra)));
+        if (!webhook->start()) {
+            ADD_FAILURE() << webhook->start_error();
+            return nullptr;
+        }
+        if (!eventually([&webhook]() { return readyz_status(*webhook) == 200; }, 10s)) {
+            ADD_FAILURE() << "not ready after 10 s\n" << webhook->log();
+            return nullptr;
+        }
+        return webhook;
+    }
+
     TempDir dir_{"piw-binary-kube"};
     std::filesystem::path kubeconfig_ = dir_ / "kubeconfig";
     FakeApiServer api_;
@@ -75,11 +91,9 @@ TEST_F(BinaryKubeApi, NotReadyWhileTheApiIsDownThenReadyAndMutating) {
 }
 
 TEST_F(BinaryKubeApi, PodCreatedRightAfterItsServiceAccountWhileTheWatchIsStalled) {
-    api_.start();
-    api_.write_kubeconfig(kubeconfig_);
-    WebhookProcess webhook(options());
-    ASSERT_TRUE(webhook.start()) << webhook.start_error();
-    ASSERT_TRUE(eventually([&webhook]() { return readyz_status(webhook) == 200; }, 10s));
+    auto started = start_ready_webhook();
+    ASSERT_NE(started, nullptr);
+    WebhookProcess& webhook = *started;
 
     api_.set_watches_stalled(true);
     api_.put_service_account("payments", "brand-new", {{kRoleKey, kRoleB}});
@@ -93,11 +107,9 @@ TEST_F(BinaryKubeApi, PodCreatedRightAfterItsServiceAccountWhileTheWatchIsStalle
 }
 
 TEST_F(BinaryKubeApi, AfterADroppedWatchAnd410LaterChangesAndDeletesAreReflected) {
-    api_.start();
-    api_.write_kubeconfig(kubeconfig_);
-    WebhookProcess webhook(options());
-    ASSERT_TRUE(webhook.start()) << webhook.start_error();
-    ASSERT_TRUE(eventually([&webhook]() { return readyz_status(webhook) == 200; }, 10s));
+    auto started = start_ready_webhook();
+    ASSERT_NE(started, nullptr);
+    WebhookProcess& webhook = *started;
 
     ASSERT_TRUE(eventually([this]() { return api_.open_watches() == 1; }, 5s));
     api_.set_watches_stalled(true);
@@ -127,11 +139,9 @@ TEST_F(BinaryKubeApi, RolesFromTheConfigMap) {
         "eks", "pod-identity-webhook",
         {{"config",
           R"({"payments/plain":{"RoleARN":"arn:aws:iam::111122223333:role/from-cm"},"bad-key":{}})"}});
-    api_.start();
-    api_.write_kubeconfig(kubeconfig_);
-    WebhookProcess webhook(options({"--watch-config-map", "--namespace=eks"}));
-    ASSERT_TRUE(webhook.start()) << webhook.start_error();
-    ASSERT_TRUE(eventually([&webhook]() { return readyz_status(webhook) == 200; }, 10s));
+    auto started = start_ready_webhook({"--watch-config-map", "--namespace=eks"});
+    ASSERT_NE(started, nullptr);
+    WebhookProcess& webhook = *started;
     EXPECT_EQ(role_given(webhook, "payments", "plain"), "arn:aws:iam::111122223333:role/from-cm");
     EXPECT_EQ(role_given(webhook, "payments", "api"), kRoleA);  // the annotation wins
     EXPECT_TRUE(webhook.wait_for_log("bad-key", 2s));
@@ -141,11 +151,9 @@ TEST_F(BinaryKubeApi, RolesFromTheConfigMap) {
 }
 
 TEST_F(BinaryKubeApi, SigtermWithAStalledWatchExitsPromptly) {
-    api_.start();
-    api_.write_kubeconfig(kubeconfig_);
-    WebhookProcess webhook(options());
-    ASSERT_TRUE(webhook.start()) << webhook.start_error();
-    ASSERT_TRUE(eventually([&webhook]() { return readyz_status(webhook) == 200; }, 10s));
+    auto started = start_ready_webhook();
+    ASSERT_NE(started, nullptr);
+    WebhookProcess& webhook = *started;
     ASSERT_TRUE(eventually([this]() { return api_.open_watches() == 1; }, 5s));
     api_.set_watches_stalled(true);  // the watch blocks in a read that will not return
     const auto signalled = std::chrono::steady_clock::now();
