@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian bookworm machine: installs the build dependencies
-# (and helm/kubectl for the chart checks), builds, runs every test; then builds again with
-# AddressSanitizer + UndefinedBehaviorSanitizer and runs every test once more; then builds the
-# container image and runs it (scripts/build-image.sh).
+# (helm/kubectl for the chart checks, node and the AWS SDK for JavaScript for tests/e2e), builds,
+# runs every test; then builds again with AddressSanitizer + UndefinedBehaviorSanitizer and runs
+# every test once more; then builds the container image and runs it (scripts/build-image.sh).
 #
 #   ./scripts/test.sh                          # everything
 #   PIW_SKIP_SANITIZERS=1 ./scripts/test.sh    # without the sanitizer pass
@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
 ./scripts/install-helm.sh
+./scripts/install-e2e-deps.sh   # the AWS SDK for JavaScript v3 (tests/e2e)
 jobs=$(nproc)
 
 echo "== build (RelWithDebInfo) =="

@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "webhook_process.hpp"
+#include "support/webhook_process.hpp"
 
 namespace piw::testing {
 namespace {

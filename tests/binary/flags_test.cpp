@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "webhook_process.hpp"
+#include "support/webhook_process.hpp"
 
 namespace piw::testing {
 namespace {

@@ -8,7 +8,7 @@
 #include <csignal>
 
 #include "support/fake_api_server.hpp"
-#include "webhook_process.hpp"
+#include "support/webhook_process.hpp"
 
 namespace piw::testing {
 namespace {

@@ -7,7 +7,7 @@
 #include <set>
 #include <thread>
 
-#include "webhook_process.hpp"
+#include "support/webhook_process.hpp"
 
 namespace piw::testing {
 namespace {

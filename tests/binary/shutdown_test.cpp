@@ -5,7 +5,7 @@
 
 #include <csignal>
 
-#include "webhook_process.hpp"
+#include "support/webhook_process.hpp"
 
 namespace piw::testing {
 namespace {

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <vector>
 
-#include "webhook_process.hpp"
+#include "support/webhook_process.hpp"
 
 namespace piw::testing {
 namespace {

@@ -1,6 +1,6 @@
 #pragma once
-// Harness for the binary-level suite: runs the real pod-identity-webhook executable
-// (PIW_BINARY_PATH) as a child process, the way an operator would, on ephemeral ports of
+// Harness for the binary-level and end-to-end suites: runs the real pod-identity-webhook
+// executable (PIW_BINARY_PATH) as a child process, the way an operator would, on ephemeral ports of
 // 127.0.0.1, and talks to it over TLS like the API server does.
 //
 //   WebhookProcess webhook({.arguments = {"--aws-default-region=eu-west-1"}});

@@ -1,4 +1,4 @@
-#include "webhook_process.hpp"
+#include "support/webhook_process.hpp"
 
 #include <gtest/gtest.h>
 
