@@ -26,15 +26,22 @@ bool worth_retrying(const kube::ApiResponse& response) {
     return response.transport_failed() || response.status == 429 || response.status >= 500;
 }
 
+// What LIST pages, watch events and live GETs keep of a ServiceAccount: the same for all three.
+kube::DecodeOptions service_account_decoding(const std::string& prefix) {
+    kube::DecodeOptions decode;
+    decode.keep_annotation = [prefix](std::string_view key) {
+        return is_relevant_annotation(key, prefix);
+    };
+    return decode;
+}
+
 kube::ReflectorOptions reflector_options(const KubernetesSourceOptions& options,
                                          metrics::WebhookMetrics* metrics) {
     kube::ReflectorOptions reflector;
     reflector.resource = "serviceaccounts";
     reflector.path = "/api/v1/serviceaccounts";
     reflector.page_size = options.page_size;
-    reflector.decode.keep_annotation = [prefix = options.annotations.prefix](std::string_view key) {
-        return is_relevant_annotation(key, prefix);
-    };
+    reflector.decode = service_account_decoding(options.annotations.prefix);
     reflector.initial_backoff = options.initial_backoff;
     reflector.max_backoff = options.max_backoff;
     reflector.min_watch_timeout = options.min_watch_timeout;
@@ -118,6 +125,11 @@ ServiceAccountEntry KubernetesServiceAccountSource::make_entry(kube::KubeObject 
 }
 
 void KubernetesServiceAccountSource::store_entry(ServiceAccountEntry entry) {
+    // Nearly always nobody waits: the initial LIST of 100k ServiceAccounts builds no keys for it.
+    if (lookup_.pending() == 0) {
+        store_.upsert(std::move(entry));
+        return;
+    }
     std::string key = service_account_key(entry.namespace_, entry.name);
     auto stored = store_.upsert(std::move(entry));
     const auto slash = key.find('/');
@@ -193,11 +205,8 @@ ServiceAccountLookup KubernetesServiceAccountSource::get_live(const std::string&
         std::this_thread::sleep_for(kRetryPause);
     }
     if (response.status == 200) {
-        kube::DecodeOptions decode;
-        decode.keep_annotation = [this](std::string_view key) {
-            return is_relevant_annotation(key, options_.annotations.prefix);
-        };
-        auto object = kube::decode_object(response.body, decode);
+        auto object = kube::decode_object(response.body,
+                                          service_account_decoding(options_.annotations.prefix));
         if (object.ok()) {
             logging::info("ServiceAccount found by a live lookup (not yet seen by the watch)",
                           {{"namespace", namespace_}, {"service_account", name}});
