@@ -1,75 +1,37 @@
 #include "rendered.hpp"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cctype>
-#include <cerrno>
+#include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
-extern char** environ;
+#include "support/child_process.hpp"
 
 namespace piw::deploy {
 namespace {
 
-std::string read_file(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
-}
+// helm and kubectl finish in seconds; a hung tool fails the test instead of the whole run.
+constexpr std::chrono::minutes kToolTimeout{2};
 
 }  // namespace
 
+// The suite's child-process runner does the spawning and the capture.
 ToolResult run_tool(const std::string& program, const std::vector<std::string>& arguments) {
     ToolResult result;
-    char directory_template[] = "/tmp/piw-deploy-XXXXXX";
-    const char* directory = mkdtemp(directory_template);
-    if (directory == nullptr) {
-        result.err = "mkdtemp failed";
-        return result;
+    try {
+        testing::ChildProcessOptions options;
+        options.executable = program;
+        options.arguments = arguments;
+        testing::ChildProcess child(std::move(options));
+        result.exit_code = child.wait_exit(kToolTimeout).value_or(-1);
+        result.out = child.stdout_text();
+        result.err = child.stderr_text();
+    } catch (const std::exception& error) {
+        result.err = "cannot run " + program + ": " + error.what();
     }
-    const std::filesystem::path out_path = std::filesystem::path(directory) / "stdout";
-    const std::filesystem::path err_path = std::filesystem::path(directory) / "stderr";
-
-    std::vector<std::string> argv_storage;
-    argv_storage.push_back(program);
-    argv_storage.insert(argv_storage.end(), arguments.begin(), arguments.end());
-    std::vector<char*> argv;
-    for (auto& argument : argv_storage) argv.push_back(argument.data());
-    argv.push_back(nullptr);
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid = -1;
-    const int spawn_error =
-        posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (spawn_error != 0) {
-        result.err = "cannot run " + program + ": " + std::strerror(spawn_error);
-    } else {
-        int status = 0;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
-        result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        result.out = read_file(out_path);
-        result.err = read_file(err_path);
-    }
-    std::error_code ignored;
-    std::filesystem::remove_all(directory, ignored);
     return result;
 }
 
