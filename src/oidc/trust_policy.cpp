@@ -1,0 +1,266 @@
+#include "pod_identity_webhook/oidc/trust_policy.hpp"
+
+#include "pod_identity_webhook/oidc/discovery.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace piw::oidc {
+namespace {
+
+constexpr std::string_view kSubjectPrefix = "system:serviceaccount:";
+constexpr std::size_t kMaxPolicyBytes = 64 * 1024;
+
+Finding error(std::string code, std::string message, std::string hint = {}) {
+    return {Severity::error, std::move(code), std::move(message), std::move(hint)};
+}
+
+bool is_lower_alnum(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+// RFC 1123 label as Kubernetes checks namespaces: [a-z0-9]([-a-z0-9]*[a-z0-9])?, ≤ 63.
+bool is_dns_label(std::string_view text) {
+    if (text.empty() || text.size() > 63) return false;
+    if (!is_lower_alnum(text.front()) || !is_lower_alnum(text.back())) return false;
+    return std::all_of(text.begin(), text.end(),
+                       [](char c) { return is_lower_alnum(c) || c == '-'; });
+}
+
+// RFC 1123 subdomain as Kubernetes checks ServiceAccount names: dot-separated labels, ≤ 253.
+bool is_dns_subdomain(std::string_view text) {
+    if (text.empty() || text.size() > 253) return false;
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t dot = text.find('.', start);
+        if (!is_dns_label(text.substr(start, dot - start))) return false;
+        if (dot == std::string_view::npos) return true;
+        start = dot + 1;
+    }
+}
+
+bool has_wildcard(std::string_view text) {
+    return text.find_first_of("*?") != std::string_view::npos;
+}
+
+// One "NAMESPACE:NAME" as a sub pattern, or findings saying why not.
+void add_subject(const TrustPolicyRequest& request, std::string_view ns, std::string_view name,
+                 std::vector<std::string>& subjects, std::vector<Finding>& findings) {
+    const std::string subject =
+        std::string(kSubjectPrefix) + std::string(ns) + ":" + std::string(name);
+    if (ns == "*" && name == "*") {
+        if (!request.allow_all) {
+            findings.push_back(error("trust-policy-all-service-accounts",
+                                     subject + " admits every ServiceAccount of the cluster",
+                                     "name the namespaces, or pass --allow-all if you mean it"));
+            return;
+        }
+    }
+    const bool ns_ok =
+        ns == "*" || is_dns_label(ns) || (request.allow_partial_wildcards && has_wildcard(ns));
+    const bool name_ok = name == "*" || is_dns_subdomain(name) ||
+                         (request.allow_partial_wildcards && has_wildcard(name));
+    if (!ns_ok) {
+        findings.push_back(error("trust-policy-namespace",
+                                 "\"" + std::string(ns) + "\" is not a namespace name",
+                                 has_wildcard(ns) ? "wildcards stand for whole parts only unless "
+                                                    "--allow-partial-wildcards"
+                                                  : "a DNS-1123 label: lowercase letters, digits, "
+                                                    "'-', at most 63 characters"));
+    }
+    if (!name_ok) {
+        findings.push_back(error("trust-policy-service-account",
+                                 "\"" + std::string(name) + "\" is not a ServiceAccount name",
+                                 has_wildcard(name) ? "wildcards stand for whole parts only unless "
+                                                      "--allow-partial-wildcards"
+                                                    : "a DNS-1123 subdomain, at most 253 "
+                                                      "characters"));
+    }
+    if (ns_ok && name_ok) subjects.push_back(subject);
+}
+
+std::vector<std::string> subjects_of(const TrustPolicyRequest& request,
+                                     std::vector<Finding>& findings) {
+    std::vector<std::string> subjects;
+    for (const std::string& entry : request.service_accounts) {
+        const std::size_t colon = entry.find(':');
+        if (colon == std::string::npos || entry.find(':', colon + 1) != std::string::npos) {
+            findings.push_back(
+                error("trust-policy-service-account", "\"" + entry + "\" is not NAMESPACE:NAME"));
+            continue;
+        }
+        add_subject(request, std::string_view(entry).substr(0, colon),
+                    std::string_view(entry).substr(colon + 1), subjects, findings);
+    }
+    for (const std::string& ns : request.namespaces)
+        add_subject(request, ns, "*", subjects, findings);
+    if (subjects.empty() && findings.empty()) {
+        findings.push_back(
+            error("trust-policy-no-subjects", "no ServiceAccount or namespace given"));
+    }
+    return subjects;
+}
+
+bool is_account_id(std::string_view account) {
+    return account.size() == 12 &&
+           std::all_of(account.begin(), account.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+nlohmann::ordered_json one_or_many(const std::vector<std::string>& values) {
+    if (values.size() == 1) return values.front();
+    return values;
+}
+
+std::size_t length_without_whitespace(std::string_view text) {
+    return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+        return std::isspace(static_cast<unsigned char>(c)) == 0;
+    }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation
+
+bool matches(std::string_view op, const nlohmann::json& values, std::string_view actual) {
+    const auto test = [&](const nlohmann::json& value) {
+        if (!value.is_string()) return false;
+        const auto& pattern = value.get_ref<const std::string&>();
+        return op == "StringEquals" ? pattern == actual : string_like(pattern, actual);
+    };
+    if (values.is_array()) return std::any_of(values.begin(), values.end(), test);  // OR
+    return test(values);
+}
+
+Result<bool> statement_admits(const nlohmann::json& statement, std::string_view sub,
+                              std::string_view aud) {
+    if (!statement.is_object()) return false;
+    const auto effect = statement.find("Effect");
+    if (effect == statement.end() || *effect != "Allow") return false;  // Deny is not evaluated
+    const auto action = statement.find("Action");
+    const auto is_web_identity = [](const nlohmann::json& a) {
+        return a.is_string() && (a == "sts:AssumeRoleWithWebIdentity" || a == "sts:*" || a == "*");
+    };
+    if (action == statement.end() ||
+        !(is_web_identity(*action) ||
+          (action->is_array() && std::any_of(action->begin(), action->end(), is_web_identity)))) {
+        return false;
+    }
+    const auto condition = statement.find("Condition");
+    if (condition == statement.end()) return true;
+    if (!condition->is_object()) return Error{"Condition is not an object"};
+    for (const auto& [op, keys] : condition->items()) {  // every operator AND'ed
+        if (op != "StringEquals" && op != "StringLike") {
+            return Error{"operator " + op + " is not evaluated (only StringEquals and StringLike)"};
+        }
+        if (!keys.is_object()) return Error{"Condition." + op + " is not an object"};
+        for (const auto& [key, values] : keys.items()) {  // every key AND'ed
+            const bool is_sub = key.size() > 4 && key.compare(key.size() - 4, 4, ":sub") == 0;
+            const bool is_aud = key.size() > 4 && key.compare(key.size() - 4, 4, ":aud") == 0;
+            if (!is_sub && !is_aud) return false;  // a key the request does not have
+            if (!matches(op, values, is_sub ? sub : aud)) return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+std::string provider_host_path(std::string_view issuer) {
+    constexpr std::string_view kHttps = "https://";
+    if (issuer.substr(0, kHttps.size()) == kHttps) issuer.remove_prefix(kHttps.size());
+    return std::string(issuer);
+}
+
+std::string provider_arn(std::string_view partition, std::string_view account,
+                         std::string_view issuer) {
+    return "arn:" + std::string(partition) + ":iam::" + std::string(account) + ":oidc-provider/" +
+           provider_host_path(issuer);
+}
+
+TrustPolicy render_trust_policy(const TrustPolicyRequest& request) {
+    TrustPolicy policy;
+    policy.findings = validate_issuer(request.issuer);
+    if (!is_account_id(request.account)) {
+        policy.findings.push_back(
+            error("account-invalid", "\"" + request.account + "\" is not a 12-digit account ID"));
+    }
+    if (request.partition != "aws" && request.partition != "aws-cn" &&
+        request.partition != "aws-us-gov") {
+        policy.findings.push_back(error("partition-invalid",
+                                        "unknown partition \"" + request.partition + "\"",
+                                        "aws, aws-cn or aws-us-gov"));
+    }
+    const std::vector<std::string> subjects = subjects_of(request, policy.findings);
+    if (has_errors(policy.findings)) return policy;
+
+    const std::string prefix = provider_host_path(request.issuer);
+    const bool like = std::any_of(subjects.begin(), subjects.end(),
+                                  [](const std::string& s) { return has_wildcard(s); });
+    nlohmann::ordered_json condition = nlohmann::ordered_json::object();
+    if (request.include_aud) condition["StringEquals"][prefix + ":aud"] = request.audience;
+    // Every sub pattern under one operator: the same key under two operators would be AND'ed.
+    condition[like ? "StringLike" : "StringEquals"][prefix + ":sub"] = one_or_many(subjects);
+    nlohmann::ordered_json statement = {
+        {"Effect", "Allow"},
+        {"Principal",
+         {{"Federated", provider_arn(request.partition, request.account, request.issuer)}}},
+        {"Action", "sts:AssumeRoleWithWebIdentity"},
+        {"Condition", condition}};
+    const nlohmann::ordered_json document = {
+        {"Version", "2012-10-17"}, {"Statement", nlohmann::ordered_json::array({statement})}};
+    policy.json = document.dump(2);
+    const std::size_t length = length_without_whitespace(document.dump());
+    if (length > kTrustPolicyQuota) {
+        policy.findings.push_back(
+            {Severity::warning, "trust-policy-too-long",
+             "the policy is " + std::to_string(length) + " characters without whitespace",
+             "IAM's default trust-policy quota is 2048; use namespace "
+             "wildcards or ask for the 4096 quota"});
+    }
+    return policy;
+}
+
+bool string_like(std::string_view pattern, std::string_view value) {
+    // Iterative glob matching with backtracking to the last '*': linear in practice, no recursion.
+    std::size_t p = 0;
+    std::size_t v = 0;
+    std::size_t star = std::string_view::npos;
+    std::size_t resume = 0;
+    while (v < value.size()) {
+        if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == value[v])) {
+            ++p;
+            ++v;
+        } else if (p < pattern.size() && pattern[p] == '*') {
+            star = p++;
+            resume = v;
+        } else if (star != std::string_view::npos) {
+            p = star + 1;
+            v = ++resume;
+        } else {
+            return false;
+        }
+    }
+    while (p < pattern.size() && pattern[p] == '*') ++p;
+    return p == pattern.size();
+}
+
+Result<bool> evaluate_trust_policy(std::string_view policy_json, std::string_view sub,
+                                   std::string_view aud) {
+    if (policy_json.size() > kMaxPolicyBytes) return Error{"the policy is too large"};
+    const auto policy = nlohmann::json::parse(policy_json, nullptr, false);
+    if (policy.is_discarded() || !policy.is_object())
+        return Error{"the policy is not a JSON object"};
+    const auto statements = policy.find("Statement");
+    if (statements == policy.end()) return Error{"the policy has no Statement"};
+    const nlohmann::json list =
+        statements->is_array() ? *statements : nlohmann::json::array({*statements});
+    for (const auto& statement : list) {
+        auto admitted = statement_admits(statement, sub, aud);
+        if (!admitted) return Error{admitted.error()};
+        if (*admitted) return true;
+    }
+    return false;
+}
+
+}  // namespace piw::oidc

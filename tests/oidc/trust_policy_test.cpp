@@ -1,0 +1,164 @@
+#include "pod_identity_webhook/oidc/trust_policy.hpp"
+
+#include <gtest/gtest.h>
+
+namespace piw::oidc {
+namespace {
+
+constexpr std::string_view kIssuer = "https://charmed-k8s-oidc.s3.amazonaws.com/o7k";
+
+TrustPolicyRequest request() {
+    TrustPolicyRequest r;
+    r.issuer = std::string(kIssuer);
+    r.account = "111122223333";
+    return r;
+}
+
+std::vector<std::string> codes(const std::vector<Finding>& findings) {
+    std::vector<std::string> out;
+    for (const Finding& finding : findings) out.push_back(finding.code);
+    return out;
+}
+
+TEST(TrustPolicy, ProviderArnAndConditionPrefix) {
+    EXPECT_EQ(provider_host_path(kIssuer), "charmed-k8s-oidc.s3.amazonaws.com/o7k");
+    EXPECT_EQ(provider_arn("aws", "111122223333", kIssuer),
+              "arn:aws:iam::111122223333:oidc-provider/charmed-k8s-oidc.s3.amazonaws.com/o7k");
+}
+
+TEST(TrustPolicy, ExactServiceAccountGolden) {
+    TrustPolicyRequest r = request();
+    r.service_accounts = {"default:s3-reader"};
+    const TrustPolicy policy = render_trust_policy(r);
+    EXPECT_TRUE(policy.findings.empty());
+    EXPECT_EQ(policy.json, R"({
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Principal": {
+        "Federated": "arn:aws:iam::111122223333:oidc-provider/charmed-k8s-oidc.s3.amazonaws.com/o7k"
+      },
+      "Action": "sts:AssumeRoleWithWebIdentity",
+      "Condition": {
+        "StringEquals": {
+          "charmed-k8s-oidc.s3.amazonaws.com/o7k:aud": "sts.amazonaws.com",
+          "charmed-k8s-oidc.s3.amazonaws.com/o7k:sub": "system:serviceaccount:default:s3-reader"
+        }
+      }
+    }
+  ]
+})");
+}
+
+TEST(TrustPolicy, MixedSubjectsGoUnderOneStringLike) {
+    TrustPolicyRequest r = request();
+    r.service_accounts = {"default:my-serviceaccount"};
+    r.namespaces = {"amazon-cloudwatch"};
+    const TrustPolicy policy = render_trust_policy(r);
+    ASSERT_TRUE(policy.findings.empty());
+    EXPECT_NE(policy.json.find(R"("StringEquals": {
+          "charmed-k8s-oidc.s3.amazonaws.com/o7k:aud": "sts.amazonaws.com"
+        },
+        "StringLike": {
+          "charmed-k8s-oidc.s3.amazonaws.com/o7k:sub": [
+            "system:serviceaccount:default:my-serviceaccount",
+            "system:serviceaccount:amazon-cloudwatch:*"
+          ]
+        })"),
+              std::string::npos)
+        << policy.json;
+    // And the evaluator agrees with what was meant.
+    EXPECT_TRUE(*evaluate_trust_policy(
+        policy.json, "system:serviceaccount:default:my-serviceaccount", "sts.amazonaws.com"));
+    EXPECT_TRUE(*evaluate_trust_policy(policy.json, "system:serviceaccount:amazon-cloudwatch:agent",
+                                       "sts.amazonaws.com"));
+    EXPECT_FALSE(*evaluate_trust_policy(policy.json, "system:serviceaccount:default:other",
+                                        "sts.amazonaws.com"));
+    EXPECT_FALSE(*evaluate_trust_policy(
+        policy.json, "system:serviceaccount:default:my-serviceaccount", "kubernetes"));
+}
+
+TEST(TrustPolicy, ValidationFindings) {
+    TrustPolicyRequest r = request();
+    r.issuer = std::string(kIssuer) + "/";
+    r.account = "12345";
+    r.partition = "aws-moon";
+    r.service_accounts = {"Default:x", "ns:Bad_Name", "ns:app-*", "nocolon", "*:*"};
+    EXPECT_EQ(
+        codes(render_trust_policy(r).findings),
+        (std::vector<std::string>{"issuer-trailing-slash", "account-invalid", "partition-invalid",
+                                  "trust-policy-namespace", "trust-policy-service-account",
+                                  "trust-policy-service-account", "trust-policy-service-account",
+                                  "trust-policy-all-service-accounts"}));
+    EXPECT_TRUE(render_trust_policy(r).json.empty());
+
+    TrustPolicyRequest empty = request();
+    EXPECT_EQ(codes(render_trust_policy(empty).findings),
+              std::vector<std::string>{"trust-policy-no-subjects"});
+
+    TrustPolicyRequest partial = request();
+    partial.service_accounts = {"ns:app-*"};
+    partial.allow_partial_wildcards = true;
+    EXPECT_TRUE(render_trust_policy(partial).findings.empty());
+}
+
+TEST(TrustPolicy, LengthWarning) {
+    TrustPolicyRequest r = request();
+    for (int i = 0; i < 60; ++i)
+        r.service_accounts.push_back("namespace-" + std::to_string(i) + ":reader");
+    const TrustPolicy policy = render_trust_policy(r);
+    EXPECT_EQ(codes(policy.findings), std::vector<std::string>{"trust-policy-too-long"});
+    EXPECT_FALSE(policy.json.empty());
+}
+
+struct LikeCase {
+    std::string pattern, value;
+    bool matches;
+};
+
+TEST(StringLike, IamWildcards) {
+    for (const auto& [pattern, value, expected] : std::vector<LikeCase>{
+             {"system:serviceaccount:default:*", "system:serviceaccount:default:a", true},
+             {"system:serviceaccount:default:*", "system:serviceaccount:default:", true},
+             {"system:serviceaccount:*", "system:serviceaccount:x:y", true},  // '*' crosses ':'
+             {"system:serviceaccount:default:?", "system:serviceaccount:default:ab", false},
+             {"system:serviceaccount:default:a?", "system:serviceaccount:default:ab", true},
+             {"System:serviceaccount:*", "system:serviceaccount:x:y", false},  // case-sensitive
+             {"a*b*c", "aXbYbZc", true},
+             {"a*b*c", "aXbYbZ", false},
+             {"", "", true},
+             {"*", "", true},
+             {"exact", "exact", true},
+             {"exact", "exacT", false}}) {
+        EXPECT_EQ(string_like(pattern, value), expected) << pattern << " vs " << value;
+    }
+}
+
+TEST(Evaluate, SubUnderTwoOperatorsIsAnded) {
+    // The classic mistake: StringEquals and StringLike on the same :sub key.
+    const std::string policy = R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+      "Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/h/p"},
+      "Action":"sts:AssumeRoleWithWebIdentity","Condition":{
+      "StringEquals":{"h/p:sub":"system:serviceaccount:default:a","h/p:aud":"sts.amazonaws.com"},
+      "StringLike":{"h/p:sub":"system:serviceaccount:kube-system:*"}}}]})";
+    EXPECT_FALSE(
+        *evaluate_trust_policy(policy, "system:serviceaccount:default:a", "sts.amazonaws.com"));
+    EXPECT_FALSE(
+        *evaluate_trust_policy(policy, "system:serviceaccount:kube-system:b", "sts.amazonaws.com"));
+}
+
+TEST(Evaluate, UnsupportedAndMalformed) {
+    EXPECT_FALSE(evaluate_trust_policy("nope", "s", "a").ok());
+    EXPECT_FALSE(evaluate_trust_policy(
+                     R"({"Statement":[{"Effect":"Allow","Action":"sts:AssumeRoleWithWebIdentity",
+      "Condition":{"ForAnyValue:StringLike":{"h:sub":"*"}}}]})",
+                     "s", "a")
+                     .ok());
+    EXPECT_FALSE(*evaluate_trust_policy(R"({"Statement":{"Effect":1,"Action":"*"}})", "s", "a"));
+    EXPECT_TRUE(
+        *evaluate_trust_policy(R"({"Statement":{"Effect":"Allow","Action":"*"}})", "s", "a"));
+}
+
+}  // namespace
+}  // namespace piw::oidc
