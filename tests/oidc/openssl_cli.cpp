@@ -63,9 +63,11 @@ std::string read_file(const std::string& path) {
     return contents.str();
 }
 
-TempDir::TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "piw-oidc-test-XXXXXX").string();
+TempDir::TempDir()
+    : TempDir((std::filesystem::temp_directory_path() / "piw-oidc-test-").string()) {}
+
+TempDir::TempDir(const std::string& pattern_prefix) {
+    std::string pattern = pattern_prefix + "XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
     path_ = pattern;
 }
@@ -111,8 +113,10 @@ namespace piw::oidc::testing {
 // certificate (.crt) and a CSR (.csr, not a key); rsa3072; ec256/ec384/ec521: SEC 1 (.key),
 // PKCS#8 (.pkcs8.key), compressed-point SPKI (.compressed.pub); keys kube cannot sign with:
 // ed25519, secp256k1; an encrypted PKCS#8 key.
-TestKeys::TestKeys() {
-    std::string script = "set -e; cd " + shell_quote(dir_.file("")) + "; ";
+namespace {
+
+void generate_keys(const std::string& dir) {
+    std::string script = "set -e; cd " + shell_quote(dir) + "; ";
     script +=
         "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa2048.key "
         "2>/dev/null; "
@@ -136,7 +140,21 @@ TestKeys::TestKeys() {
         "for k in rsa2048 rsa3072 ec256 ec384 ec521 ed25519 secp256k1; do "
         "  openssl pkey -in $k.key -pubout -out $k.pub; "
         "done";
+    script += "; touch complete";
     run_shell(script);
+}
+
+}  // namespace
+
+// Generated next to the cache and renamed into place, so concurrent test processes never see a
+// half-written set: the first rename wins, the others use the winner's keys.
+TestKeys::TestKeys() : dir_(PIW_OIDC_TEST_KEYS) {
+    if (std::filesystem::exists(dir_ + "/complete")) return;
+    const TempDir scratch(dir_ + ".tmp-");
+    generate_keys(scratch.file(""));
+    std::error_code lost_the_race;
+    std::filesystem::rename(scratch.file(""), dir_, lost_the_race);
+    if (!std::filesystem::exists(dir_ + "/complete")) ADD_FAILURE() << "no test keys in " << dir_;
 }
 
 const TestKeys& TestKeys::get() {

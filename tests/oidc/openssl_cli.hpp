@@ -18,6 +18,7 @@ std::string read_file(const std::string& path);
 class TempDir {
   public:
     TempDir();
+    explicit TempDir(const std::string& pattern_prefix);  // mkdtemp(pattern_prefix + "XXXXXX")
     ~TempDir();
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
@@ -43,17 +44,20 @@ std::string cli_ec_y(const std::string& pem_path, int coordinate_bytes);
 
 namespace piw::oidc::testing {
 
-// One set of keys for the whole test program (RSA generation is slow), made on first use in a
-// temporary directory. File names: "<name>.key" private (as generated), "<name>.pub" PUBLIC KEY.
+// One set of keys (RSA generation is slow), made on first use and kept in the build tree
+// (PIW_OIDC_TEST_KEYS) for later runs: ctest starts one process per test. File names:
+// "<name>.key" private (as generated), "<name>.pub" PUBLIC KEY.
 class TestKeys {
   public:
     static const TestKeys& get();
-    [[nodiscard]] std::string path(std::string_view file) const { return dir_.file(file); }
+    [[nodiscard]] std::string path(std::string_view file) const {
+        return dir_ + "/" + std::string(file);
+    }
     [[nodiscard]] std::string pem(std::string_view file) const { return read_file(path(file)); }
 
   private:
     TestKeys();
-    TempDir dir_;
+    std::string dir_;
 };
 
 }  // namespace piw::oidc::testing
