@@ -1,0 +1,177 @@
+#include "pod_identity_webhook/oidc/plan.hpp"
+
+#include "pod_identity_webhook/oidc/discovery.hpp"
+#include "pod_identity_webhook/oidc/trust_policy.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+
+namespace piw::oidc {
+namespace {
+
+Finding error(std::string code, std::string message, std::string hint = {}) {
+    return {Severity::error, std::move(code), std::move(message), std::move(hint)};
+}
+
+bool is_lower_alnum(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+bool looks_like_ip_address(std::string_view name) {
+    return std::count(name.begin(), name.end(), '.') == 3 &&
+           std::all_of(name.begin(), name.end(),
+                       [](char c) { return c == '.' || (c >= '0' && c <= '9'); });
+}
+
+bool starts_with(std::string_view text, std::string_view prefix) {
+    return text.substr(0, prefix.size()) == prefix;
+}
+
+bool ends_with(std::string_view text, std::string_view suffix) {
+    return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+// Names S3 reserves for its own features.
+bool is_reserved(std::string_view name) {
+    constexpr std::array<std::string_view, 3> kPrefixes = {"xn--", "sthree-", "amzn-s3-demo-"};
+    constexpr std::array<std::string_view, 5> kSuffixes = {"-s3alias", "--ol-s3", ".mrap", "--x-s3",
+                                                           "--table-s3"};
+    return std::any_of(kPrefixes.begin(), kPrefixes.end(),
+                       [&](std::string_view p) { return starts_with(name, p); }) ||
+           std::any_of(kSuffixes.begin(), kSuffixes.end(),
+                       [&](std::string_view s) { return ends_with(name, s); });
+}
+
+bool is_region(std::string_view region) {
+    return !region.empty() && is_lower_alnum(region.front()) &&
+           std::all_of(region.begin(), region.end(),
+                       [](char c) { return is_lower_alnum(c) || c == '-'; });
+}
+
+std::string s3_domain(std::string_view partition) {
+    return partition == "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com";
+}
+
+std::string issuer_of(const PlanRequest& r) {
+    const std::string domain = s3_domain(r.partition);
+    std::string base;
+    switch (r.url_style) {
+        case UrlStyle::regional:
+            base = "https://" + r.bucket + ".s3." + r.region + "." + domain;
+            break;
+        case UrlStyle::path:
+            base = "https://s3." + r.region + "." + domain + "/" + r.bucket;
+            break;
+        case UrlStyle::global:
+            base = "https://" + r.bucket + ".s3." + domain;
+            break;
+    }
+    return r.prefix.empty() ? base : base + "/" + r.prefix;
+}
+
+std::string object_key(std::string_view prefix, std::string_view path) {
+    // kDiscoveryPath/kJwksPath start with '/'; object keys must not.
+    const std::string relative(path.substr(1));
+    return prefix.empty() ? relative : std::string(prefix) + "/" + relative;
+}
+
+std::string bucket_policy(const PlanRequest& r, const Plan& plan) {
+    const std::string arn = "arn:" + r.partition + ":s3:::" + r.bucket + "/";
+    const nlohmann::ordered_json statement = {
+        {"Sid", "PublicReadOfOidcDocuments"},
+        {"Effect", "Allow"},
+        {"Principal", "*"},
+        {"Action", "s3:GetObject"},
+        {"Resource", {arn + plan.discovery_object_key, arn + plan.jwks_object_key}}};
+    const nlohmann::ordered_json policy = {
+        {"Version", "2012-10-17"}, {"Statement", nlohmann::ordered_json::array({statement})}};
+    return policy.dump(2);
+}
+
+std::vector<std::string> commands(const PlanRequest& r, const Plan& plan) {
+    const std::string s3 = "s3://" + r.bucket + "/";
+    return {
+        "aws s3api put-bucket-policy --bucket " + r.bucket + " --policy file://bucket-policy.json",
+        "aws s3 cp OUT_DIR/.well-known/openid-configuration " + s3 + plan.discovery_object_key +
+            " --content-type application/json",
+        "aws s3 cp OUT_DIR/openid/v1/jwks " + s3 + plan.jwks_object_key +
+            " --content-type application/json",
+        "aws iam create-open-id-connect-provider --url " + plan.issuer + " --client-id-list " +
+            r.audience,
+    };
+}
+
+void validate_request(const PlanRequest& r, std::vector<Finding>& findings) {
+    if (!is_region(r.region)) {
+        findings.push_back(error("region-invalid", "\"" + r.region + "\" is not an AWS Region name",
+                                 "e.g. eu-west-1"));
+    }
+    if (r.partition != "aws" && r.partition != "aws-cn" && r.partition != "aws-us-gov") {
+        findings.push_back(error("partition-invalid", "unknown partition \"" + r.partition + "\"",
+                                 "aws, aws-cn or aws-us-gov"));
+    }
+    if (starts_with(r.prefix, "/") || ends_with(r.prefix, "/")) {
+        findings.push_back(error("prefix-slash", "the prefix starts or ends with '/'",
+                                 "write it without slashes at either end, e.g. my-cluster"));
+    }
+    if (r.url_style == UrlStyle::global && r.region != "us-east-1") {
+        findings.push_back({Severity::warning, "global-endpoint-region",
+                            "the legacy global endpoint may answer 307 (or 400 in Regions "
+                            "launched after March 2019) for a bucket in " +
+                                r.region,
+                            "use --url-style regional"});
+    }
+    if (!r.account.empty() &&
+        (r.account.size() != 12 || !std::all_of(r.account.begin(), r.account.end(),
+                                                [](char c) { return c >= '0' && c <= '9'; }))) {
+        findings.push_back(
+            error("account-invalid", "\"" + r.account + "\" is not a 12-digit account ID"));
+    }
+}
+
+}  // namespace
+
+std::vector<Finding> validate_bucket_name(std::string_view bucket, UrlStyle style) {
+    std::vector<Finding> findings;
+    const bool charset = std::all_of(bucket.begin(), bucket.end(), [](char c) {
+        return is_lower_alnum(c) || c == '.' || c == '-';
+    });
+    if (bucket.size() < 3 || bucket.size() > 63 || !charset || !is_lower_alnum(bucket.front()) ||
+        !is_lower_alnum(bucket.back()) || bucket.find("..") != std::string_view::npos ||
+        looks_like_ip_address(bucket) || is_reserved(bucket)) {
+        findings.push_back(error("bucket-name-invalid",
+                                 "\"" + std::string(bucket) + "\" is not a valid S3 bucket name",
+                                 "3–63 lowercase letters, digits, '-' and '.', starting and ending "
+                                 "with a letter or digit"));
+    }
+    if (style != UrlStyle::path && bucket.find('.') != std::string_view::npos) {
+        findings.push_back(error("bucket-name-dots",
+                                 "a bucket name with dots breaks the *.s3 wildcard TLS certificate "
+                                 "in virtual-hosted URLs",
+                                 "choose a name without dots, or --url-style path"));
+    }
+    return findings;
+}
+
+Plan make_plan(const PlanRequest& request) {
+    Plan plan;
+    plan.findings = validate_bucket_name(request.bucket, request.url_style);
+    validate_request(request, plan.findings);
+    plan.issuer = issuer_of(request);
+    for (Finding& finding : validate_issuer(plan.issuer))
+        plan.findings.push_back(std::move(finding));
+    plan.jwks_uri = default_jwks_uri(plan.issuer);
+    plan.discovery_object_key = object_key(request.prefix, kDiscoveryPath);
+    plan.jwks_object_key = object_key(request.prefix, kJwksPath);
+    plan.condition_key_prefix = provider_host_path(plan.issuer);
+    if (!request.account.empty()) {
+        plan.provider_arn = provider_arn(request.partition, request.account, plan.issuer);
+    }
+    plan.bucket_policy = bucket_policy(request, plan);
+    plan.commands = commands(request, plan);
+    return plan;
+}
+
+}  // namespace piw::oidc
