@@ -131,6 +131,77 @@ void validate_request(const PlanRequest& r, std::vector<Finding>& findings) {
     }
 }
 
+Finding warning(std::string code, std::string message, std::string hint = {}) {
+    return {Severity::warning, std::move(code), std::move(message), std::move(hint)};
+}
+
+// api-extra-args: space-separated "key=value" or bare "key"; the charm turns it into a dict, so a
+// key given twice keeps its last value — and so does this merge.
+std::string merge_extra_args(std::string_view current,
+                             const std::vector<std::pair<std::string, std::string>>& updates) {
+    std::vector<std::pair<std::string, std::string>> args;  // key, whole token
+    std::size_t start = 0;
+    while (start < current.size()) {
+        const std::size_t space = current.find_first_of(" \t\n", start);
+        const std::string token(current.substr(start, space - start));
+        if (!token.empty()) {
+            const std::string key = token.substr(0, token.find('='));
+            const auto existing = std::find_if(args.begin(), args.end(),
+                                               [&](const auto& a) { return a.first == key; });
+            if (existing != args.end()) {
+                existing->second = token;
+            } else {
+                args.emplace_back(key, token);
+            }
+        }
+        if (space == std::string_view::npos) break;
+        start = space + 1;
+    }
+    for (const auto& [key, value] : updates) {
+        const std::string token = key + "=" + value;
+        const auto existing =
+            std::find_if(args.begin(), args.end(), [&](const auto& a) { return a.first == key; });
+        if (existing != args.end()) {
+            existing->second = token;
+        } else {
+            args.emplace_back(key, token);
+        }
+    }
+    std::string out;
+    for (const auto& arg : args) {
+        if (!out.empty()) out.push_back(' ');
+        out += arg.second;
+    }
+    return out;
+}
+
+PlatformSnippet charmed_snippet(std::string_view issuer, std::string_view jwks_uri,
+                                std::string_view current) {
+    PlatformSnippet snippet;
+    const std::string merged =
+        merge_extra_args(current, {{"service-account-issuer", std::string(issuer)},
+                                   {"service-account-jwks-uri", std::string(jwks_uri)}});
+    snippet.lines.push_back("juju config kubernetes-control-plane api-extra-args=\"" + merged +
+                            "\"");
+    if (current.empty()) {
+        snippet.findings.push_back(warning(
+            "charmed-extra-args-unknown", "juju config replaces the whole api-extra-args value",
+            "read it first (juju config kubernetes-control-plane api-extra-args) and pass it as "
+            "--current-extra-args, or the existing flags are lost"));
+    }
+    snippet.findings.push_back(warning(
+        "charmed-issuer-replaced",
+        "the charm cannot repeat --service-account-issuer: the new issuer replaces "
+        "https://kubernetes.default.svc, so tokens issued before are rejected until renewed "
+        "(at most 24 h) and the default API audiences change",
+        "restart workloads (rolling) after the API servers restart"));
+    snippet.findings.push_back({Severity::info, "charmed-authenticated-fetch",
+                                "Charmed sets anonymous-auth=false: fetch the documents with "
+                                "credentials (admin kubeconfig or a ServiceAccount token)",
+                                ""});
+    return snippet;
+}
+
 }  // namespace
 
 std::vector<Finding> validate_bucket_name(std::string_view bucket, UrlStyle style) {
@@ -172,6 +243,59 @@ Plan make_plan(const PlanRequest& request) {
     plan.bucket_policy = bucket_policy(request, plan);
     plan.commands = commands(request, plan);
     return plan;
+}
+
+PlatformSnippet platform_snippet(Platform platform, std::string_view issuer,
+                                 std::string_view jwks_uri, std::string_view current_extra_args) {
+    const std::string iss(issuer);
+    const std::string jwks(jwks_uri);
+    PlatformSnippet snippet;
+    switch (platform) {
+        case Platform::charmed:
+            return charmed_snippet(issuer, jwks_uri, current_extra_args);
+        case Platform::canonical_k8s:
+            snippet.lines.push_back(
+                "juju deploy k8s --config kube-apiserver-extra-args=\""
+                "service-account-issuer=" +
+                iss + " service-account-jwks-uri=" + jwks + "\"");
+            snippet.findings.push_back(warning("canonical-k8s-deploy-time",
+                                               "the k8s charm reads kube-apiserver-extra-args only "
+                                               "at deployment",
+                                               "set it when deploying the cluster"));
+            return snippet;
+        case Platform::kubeadm:
+            // New issuer first: the first one signs, all are accepted (old tokens keep working).
+            snippet.lines = {
+                "# /etc/kubernetes/manifests/kube-apiserver.yaml on every control-plane node, "
+                "above the existing --service-account-issuer:",
+                "    - --service-account-issuer=" + iss, "    - --service-account-jwks-uri=" + jwks,
+                "# kubeadm-config ClusterConfiguration (v1beta4) so that upgrades keep it:",
+                "extraArgs: [{name: service-account-issuer, value: " + iss +
+                    "}, {name: service-account-issuer, value: "
+                    "https://kubernetes.default.svc.cluster.local}, {name: "
+                    "service-account-jwks-uri, value: " +
+                    jwks + "}]"};
+            return snippet;
+        case Platform::k3s:
+        case Platform::rke2:
+            // "key-=value" prepends to k3s's default, keeping the old issuer accepted.
+            snippet.lines = {"--kube-apiserver-arg=service-account-issuer-=" + iss +
+                                 " --kube-apiserver-arg=service-account-jwks-uri=" + jwks,
+                             std::string("# or in /etc/rancher/") +
+                                 (platform == Platform::k3s ? "k3s" : "rke2") +
+                                 "/config.yaml, then restart the service:",
+                             "kube-apiserver-arg:", "  - service-account-issuer-=" + iss,
+                             "  - service-account-jwks-uri=" + jwks};
+            return snippet;
+        case Platform::microk8s:
+            snippet.lines = {
+                "# /var/snap/microk8s/current/args/kube-apiserver, above the existing "
+                "--service-account-issuer line:",
+                "--service-account-issuer=" + iss, "--service-account-jwks-uri=" + jwks,
+                "microk8s stop && microk8s start"};
+            return snippet;
+    }
+    return snippet;
 }
 
 }  // namespace piw::oidc

@@ -111,5 +111,42 @@ TEST(Plan, BucketNames) {
               std::vector<std::string>{"bucket-name-dots"});
 }
 
+constexpr std::string_view kNewIssuer = "https://b.s3.eu-west-1.amazonaws.com/c";
+constexpr std::string_view kNewJwks = "https://b.s3.eu-west-1.amazonaws.com/c/openid/v1/jwks";
+
+TEST(PlatformSnippet, CharmedMergesTheWholeValue) {
+    const PlatformSnippet snippet = platform_snippet(
+        Platform::charmed, kNewIssuer, kNewJwks,
+        "audit-log-maxage=30 service-account-issuer=https://kubernetes.default.svc "
+        " v=2");
+    ASSERT_EQ(snippet.lines.size(), 1U);
+    EXPECT_EQ(snippet.lines[0],
+              "juju config kubernetes-control-plane api-extra-args=\"audit-log-maxage=30 "
+              "service-account-issuer=https://b.s3.eu-west-1.amazonaws.com/c v=2 "
+              "service-account-jwks-uri=https://b.s3.eu-west-1.amazonaws.com/c/openid/v1/jwks\"");
+    EXPECT_EQ(codes(snippet.findings),
+              (std::vector<std::string>{"charmed-issuer-replaced", "charmed-authenticated-fetch"}));
+    EXPECT_EQ(codes(platform_snippet(Platform::charmed, kNewIssuer, kNewJwks, "").findings),
+              (std::vector<std::string>{"charmed-extra-args-unknown", "charmed-issuer-replaced",
+                                        "charmed-authenticated-fetch"}));
+}
+
+TEST(PlatformSnippet, NewIssuerFirstElsewhere) {
+    const auto k3s = platform_snippet(Platform::k3s, kNewIssuer, kNewJwks, "");
+    EXPECT_EQ(
+        k3s.lines[0],
+        "--kube-apiserver-arg=service-account-issuer-=https://b.s3.eu-west-1.amazonaws.com/c "
+        "--kube-apiserver-arg=service-account-jwks-uri=https://b.s3.eu-west-1.amazonaws.com/c/"
+        "openid/v1/jwks");
+    EXPECT_TRUE(k3s.findings.empty());
+    const auto kubeadm = platform_snippet(Platform::kubeadm, kNewIssuer, kNewJwks, "");
+    EXPECT_EQ(kubeadm.lines[1],
+              "    - --service-account-issuer=https://b.s3.eu-west-1.amazonaws.com/c");
+    EXPECT_EQ(codes(platform_snippet(Platform::canonical_k8s, kNewIssuer, kNewJwks, "").findings),
+              std::vector<std::string>{"canonical-k8s-deploy-time"});
+    EXPECT_EQ(platform_snippet(Platform::microk8s, kNewIssuer, kNewJwks, "").lines[1],
+              "--service-account-issuer=https://b.s3.eu-west-1.amazonaws.com/c");
+}
+
 }  // namespace
 }  // namespace piw::oidc
