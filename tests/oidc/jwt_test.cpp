@@ -209,7 +209,7 @@ TEST(Tokens, UnsignedAndHmacTokensAreRefused) {
     const testing::TempDir dir;
     std::ofstream(dir.file("input"), std::ios::binary) << input;
     const std::string mac = testing::run_shell(
-        "openssl dgst -sha256 -mac HMAC -macopt hexkey:$(xxd -p " +
+        "openssl dgst -sha256 -mac HMAC -macopt hexkey:$(basenc --base16 -w0 " +
         shell_quote(keys.path("rsa2048.pub")) + " | tr -d '\\n') -binary " +
         shell_quote(dir.file("input")) + " | basenc --base64url -w0 | tr -d '='");
     const TokenReport hmac = verify_token(input + "." + mac, published(), expect());
