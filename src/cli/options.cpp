@@ -659,6 +659,7 @@ A drop-in replacement for amazon-eks-pod-identity-webhook: it accepts the same f
 Usage:
   pod-identity-webhook [flags]
   pod-identity-webhook mutate -f FILE [flags]    (see pod-identity-webhook mutate --help)
+  pod-identity-webhook oidc SUBCOMMAND [flags]   (self-hosted IRSA toolkit: pod-identity-webhook oidc --help)
 
 Example:
   pod-identity-webhook --in-cluster=false --namespace=kube-system \

@@ -7,6 +7,10 @@ namespace piw::cli {
 int run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream& err) {
     std::vector<std::string> args;
     for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+    // The toolkit has its own flags (no upstream to mimic), so it skips the pflag parser.
+    if (!args.empty() && args.front() == "oidc") {
+        return run_oidc({args.begin() + 1, args.end()}, in, out, err);
+    }
     auto command_line = parse_command_line(args);
     if (!command_line.ok()) {
         // Like pflag: the error, then the usage, exit code 2.

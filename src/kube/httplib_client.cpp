@@ -31,6 +31,14 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kMaxErrorBodyBytes = 1024U * 1024U;
 constexpr const char* kShutDown = "client shut down";
 
+// The status and the headers a caller may report (issuer-discovery checks show them).
+void keep_reported_headers(const httplib::Response& response, ApiResponse& answer) {
+    answer.status = response.status;
+    answer.content_type = response.get_header_value("Content-Type");
+    answer.cache_control = response.get_header_value("Cache-Control");
+    answer.location = response.get_header_value("Location");
+}
+
 // --- OpenSSL ownership -----------------------------------------------------------------------
 
 struct X509Free {
@@ -339,7 +347,15 @@ class HttplibKubeClient final : public KubeClient {
     [[nodiscard]] const std::string& description() const override { return config_.description; }
 
   private:
-    static ApiResponse failure(std::string error) { return ApiResponse{0, {}, std::move(error)}; }
+    static ApiResponse failure(std::string error) { return answer(0, {}, std::move(error)); }
+
+    static ApiResponse answer(int status, std::string body, std::string error) {
+        ApiResponse response;
+        response.status = status;
+        response.body = std::move(body);
+        response.error = std::move(error);
+        return response;
+    }
 
     // Runs `attempt` with the current credentials; on 401 refreshes them and tries once more.
     template <class Attempt>
@@ -544,18 +560,17 @@ class HttplibKubeClient final : public KubeClient {
         set_timeouts(*connection->http, options.timeout, options.timeout);
         const auto started = Clock::now();
         const auto deadline = started + options.timeout;
-        int status = 0;
-        std::string body;
+        ApiResponse answer;
         bool too_large = false;
         bool timed_out = false;
-        auto on_headers = [this, &status](const httplib::Response& response) {
-            status = response.status;
+        auto on_headers = [this, &answer](const httplib::Response& response) {
+            keep_reported_headers(response, answer);
             return !shut_down_;
         };
-        auto on_data = [this, &body, &too_large, &timed_out, &options, deadline](const char* data,
-                                                                                 std::size_t size) {
+        auto on_data = [this, &answer, &too_large, &timed_out, &options, deadline](
+                           const char* data, std::size_t size) {
             if (shut_down_) return false;
-            if (body.size() + size > options.max_body_bytes) {
+            if (answer.body.size() + size > options.max_body_bytes) {
                 too_large = true;
                 return false;
             }
@@ -563,7 +578,7 @@ class HttplibKubeClient final : public KubeClient {
                 timed_out = true;
                 return false;
             }
-            body.append(data, size);
+            answer.body.append(data, size);
             return true;
         };
         httplib::Result result = connection->http->Get(
@@ -575,8 +590,11 @@ class HttplibKubeClient final : public KubeClient {
         if (shut_down_) return failure(kShutDown);
         const std::string what = "GET " + path_and_query;
         if (too_large) {
-            return failure(what + ": response larger than " +
-                           std::to_string(options.max_body_bytes) + " bytes (too large)");
+            ApiResponse response =
+                failure(what + ": response larger than " + std::to_string(options.max_body_bytes) +
+                        " bytes (too large)");
+            response.too_large = true;
+            return response;
         }
         if (timed_out) {
             return failure(what + ": no complete response within " +
@@ -584,11 +602,11 @@ class HttplibKubeClient final : public KubeClient {
         }
         if (!completed) {
             // Quickly: a read that timed out is a slow server, not a closed connection.
-            stale = reused && status == 0 && Clock::now() - started < options.timeout / 2 &&
+            stale = reused && answer.status == 0 && Clock::now() - started < options.timeout / 2 &&
                     (error == httplib::Error::Read || error == httplib::Error::Write);
             return failure(describe_failure(what, error, verify_error));
         }
-        return ApiResponse{status, std::move(body), {}};
+        return answer;
     }
 
     ApiResponse watch_once(const std::string& path_and_query, const LineHandler& on_line,
@@ -614,9 +632,8 @@ class HttplibKubeClient final : public KubeClient {
         if (shut_down_) return failure(kShutDown);
         const std::string what = "watch " + path_and_query;
         if (stream.status() == 0) return failure(describe_failure(what, error, verify_error));
-        if (stream.status() != 200)
-            return ApiResponse{stream.status(), std::move(stream.body()), {}};
-        return ApiResponse{200, {}, watch_end_reason(what, result, stream, options)};
+        if (stream.status() != 200) return answer(stream.status(), std::move(stream.body()), {});
+        return answer(200, {}, watch_end_reason(what, result, stream, options));
     }
 
     // "" when the server ended the stream or the handler stopped it; otherwise why it broke.

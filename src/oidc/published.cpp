@@ -194,14 +194,20 @@ Result<std::vector<PublishedJwk>> parse_jwks(std::string_view text) {
     return out;
 }
 
-std::vector<Finding> check_documents(const DiscoveryDocument& discovery,
-                                     const std::vector<PublishedJwk>& jwks,
-                                     std::string_view expected_issuer) {
+std::vector<Finding> check_discovery_document(const DiscoveryDocument& discovery,
+                                              std::string_view expected_issuer) {
     std::vector<Finding> findings = validate_issuer(discovery.issuer);
     check_issuer_match(discovery, expected_issuer, findings);
     for (Finding& finding : validate_jwks_uri(discovery.issuer, discovery.jwks_uri)) {
         findings.push_back(std::move(finding));
     }
+    return findings;
+}
+
+std::vector<Finding> check_documents(const DiscoveryDocument& discovery,
+                                     const std::vector<PublishedJwk>& jwks,
+                                     std::string_view expected_issuer) {
+    std::vector<Finding> findings = check_discovery_document(discovery, expected_issuer);
     check_key_set(discovery, jwks, findings);
     return findings;
 }

@@ -132,20 +132,23 @@ bool matches(std::string_view op, const nlohmann::json& values, std::string_view
     return test(values);
 }
 
-Result<bool> statement_admits(const nlohmann::json& statement, std::string_view sub,
-                              std::string_view aud) {
-    if (!statement.is_object()) return false;
-    const auto effect = statement.find("Effect");
-    if (effect == statement.end() || *effect != "Allow") return false;  // Deny is not evaluated
-    const auto action = statement.find("Action");
+bool is_web_identity_action(const nlohmann::json& action) {
     const auto is_web_identity = [](const nlohmann::json& a) {
         return a.is_string() && (a == "sts:AssumeRoleWithWebIdentity" || a == "sts:*" || a == "*");
     };
-    if (action == statement.end() ||
-        !(is_web_identity(*action) ||
-          (action->is_array() && std::any_of(action->begin(), action->end(), is_web_identity)))) {
-        return false;
-    }
+    return is_web_identity(action) ||
+           (action.is_array() && std::any_of(action.begin(), action.end(), is_web_identity));
+}
+
+// Whether `statement` has this Effect, covers AssumeRoleWithWebIdentity and its conditions hold
+// for the request {sub, aud}.
+Result<bool> statement_applies(const nlohmann::json& statement, std::string_view wanted_effect,
+                               std::string_view sub, std::string_view aud) {
+    if (!statement.is_object()) return false;
+    const auto effect = statement.find("Effect");
+    if (effect == statement.end() || *effect != wanted_effect) return false;
+    const auto action = statement.find("Action");
+    if (action == statement.end() || !is_web_identity_action(*action)) return false;
     const auto condition = statement.find("Condition");
     if (condition == statement.end()) return true;
     if (!condition->is_object()) return Error{"Condition is not an object"};
@@ -255,12 +258,110 @@ Result<bool> evaluate_trust_policy(std::string_view policy_json, std::string_vie
     if (statements == policy.end()) return Error{"the policy has no Statement"};
     const nlohmann::json list =
         statements->is_array() ? *statements : nlohmann::json::array({*statements});
-    for (const auto& statement : list) {
-        auto admitted = statement_admits(statement, sub, aud);
+    bool allowed = false;
+    for (const auto& statement : list) {  // an applicable Deny wins over any Allow
+        auto denied = statement_applies(statement, "Deny", sub, aud);
+        if (!denied) return Error{denied.error()};
+        if (*denied) return false;
+        auto admitted = statement_applies(statement, "Allow", sub, aud);
         if (!admitted) return Error{admitted.error()};
-        if (*admitted) return true;
+        allowed = allowed || *admitted;
     }
-    return false;
+    return allowed;
+}
+
+namespace {
+
+std::vector<nlohmann::json> statements_of(const nlohmann::json& policy) {
+    const auto statements = policy.find("Statement");
+    if (statements == policy.end()) return {};
+    if (!statements->is_array()) return {*statements};
+    return {statements->begin(), statements->end()};
+}
+
+std::vector<std::string> federated_principals(const nlohmann::json& statement) {
+    std::vector<std::string> arns;
+    const auto principal = statement.find("Principal");
+    if (principal == statement.end() || !principal->is_object()) return arns;
+    const auto federated = principal->find("Federated");
+    if (federated == principal->end()) return arns;
+    if (federated->is_string()) arns.push_back(federated->get<std::string>());
+    if (federated->is_array()) {
+        for (const auto& arn : *federated)
+            if (arn.is_string()) arns.push_back(arn.get<std::string>());
+    }
+    return arns;
+}
+
+bool ends_with(std::string_view text, std::string_view suffix) {
+    return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+// The condition keys of a statement, by operator.
+void check_condition_keys(const nlohmann::json& statement, const std::string& provider,
+                          std::vector<Finding>& findings) {
+    const auto condition = statement.find("Condition");
+    if (condition == statement.end() || !condition->is_object()) return;
+    std::vector<std::string> sub_operators;
+    for (const auto& [op, keys] : condition->items()) {
+        if (!keys.is_object()) continue;
+        for (const auto& [key, values] : keys.items()) {
+            const auto colon = key.rfind(':');
+            const std::string prefix = key.substr(0, colon == std::string::npos ? 0 : colon);
+            if (prefix != provider && (ends_with(key, ":sub") || ends_with(key, ":aud"))) {
+                findings.push_back(
+                    error("trust-policy-condition-key-mismatch",
+                          "the condition key \"" + key + "\" is not for the issuer's provider \"" +
+                              provider + "\"",
+                          "the request has no such key, so the condition is false; keys are the "
+                          "issuer without https://, then :sub or :aud"));
+            }
+            if (ends_with(key, ":sub")) sub_operators.push_back(op);
+        }
+    }
+    if (sub_operators.size() > 1) {
+        findings.push_back(error("trust-policy-sub-two-operators",
+                                 "the :sub key appears under both " + sub_operators[0] + " and " +
+                                     sub_operators[1] + ", which IAM ANDs together",
+                                 "put every sub pattern under one operator (StringLike accepts "
+                                 "exact strings too)"));
+    }
+}
+
+}  // namespace
+
+std::vector<Finding> check_trust_policy_for_issuer(std::string_view policy_json,
+                                                   std::string_view issuer) {
+    std::vector<Finding> findings;
+    const auto policy = policy_json.size() > kMaxPolicyBytes
+                            ? nlohmann::json(nlohmann::json::value_t::discarded)
+                            : nlohmann::json::parse(policy_json, nullptr, false);
+    if (policy.is_discarded() || !policy.is_object()) {
+        findings.push_back(error("trust-policy-invalid",
+                                 "the trust policy is not a JSON object (at most 64 KiB)"));
+        return findings;
+    }
+    const std::string provider = provider_host_path(issuer);
+    bool provider_found = false;
+    std::vector<std::string> seen;
+    for (const auto& statement : statements_of(policy)) {
+        const auto action = statement.is_object() ? statement.find("Action") : statement.end();
+        if (action == statement.end() || !is_web_identity_action(*action)) continue;
+        for (const auto& arn : federated_principals(statement)) {
+            seen.push_back(arn);
+            provider_found = provider_found || ends_with(arn, ":oidc-provider/" + provider);
+        }
+        check_condition_keys(statement, provider, findings);
+    }
+    if (!provider_found) {
+        findings.push_back(error(
+            "trust-policy-provider-mismatch",
+            "no statement trusts the provider of issuer \"" + std::string(issuer) + "\"" +
+                (seen.empty() ? std::string(" (no Federated principal)")
+                              : " (Federated: " + seen.front() + ")"),
+            "Principal.Federated must be arn:PARTITION:iam::ACCOUNT:oidc-provider/" + provider));
+    }
+    return findings;
 }
 
 }  // namespace piw::oidc

@@ -2,6 +2,8 @@
 // The commands of the executable, and how flag values become each room's settings.
 
 #include <iosfwd>
+#include <string>
+#include <vector>
 
 #include "pod_identity_webhook/cli/options.hpp"
 #include "pod_identity_webhook/common/result.hpp"
@@ -22,6 +24,11 @@ int run_serve(const Options& options);
 // `pod-identity-webhook mutate` (decision C2). Returns the exit code.
 int run_mutate(const CommandLine& command_line, std::istream& in, std::ostream& out,
                std::ostream& err);
+
+// `pod-identity-webhook oidc SUBCOMMAND …` (issue 6): `args` are the words after "oidc". Exit
+// codes 0 ok, 1 findings with errors, 2 usage, 3 I/O or network.
+int run_oidc(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+             std::ostream& err);
 
 // --- flag values → settings of the rooms ---
 mutation::MutationSettings mutation_settings(const Options& options);

@@ -21,8 +21,14 @@ struct ApiResponse {
     // HTTP status; 0 when no response came (connection refused, TLS failure, timeout, cancelled,
     // credentials unavailable) — then `error` says why.
     int status = 0;
-    std::string body;   // capped by RequestOptions::max_body_bytes
-    std::string error;  // transport-level problem, or "" when a response arrived
+    std::string body;        // capped by RequestOptions::max_body_bytes
+    std::string error;       // transport-level problem, or "" when a response arrived
+    bool too_large = false;  // status 0 because the body exceeded max_body_bytes
+
+    // get() only: a few response headers worth reporting (issuer-discovery checks).
+    std::string content_type;
+    std::string cache_control;
+    std::string location;  // of a redirect (never followed)
 
     [[nodiscard]] bool transport_failed() const { return status == 0; }
 };

@@ -37,6 +37,11 @@ struct PublishedJwk {
 // {"keys":[…]}: every member an object (a non-object entry is an error).
 Result<std::vector<PublishedJwk>> parse_jwks(std::string_view text);
 
+// The rules on the discovery document alone: the issuer's shape, the issuer the caller expects,
+// jwks_uri (for when the JWKS could not be had).
+std::vector<Finding> check_discovery_document(const DiscoveryDocument& discovery,
+                                              std::string_view expected_issuer);
+
 // Every rule of `--check` against the issuer the caller expects (empty: not compared).
 std::vector<Finding> check_documents(const DiscoveryDocument& discovery,
                                      const std::vector<PublishedJwk>& jwks,

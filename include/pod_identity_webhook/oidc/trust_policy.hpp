@@ -44,10 +44,17 @@ TrustPolicy render_trust_policy(const TrustPolicyRequest& request);
 // IAM StringLike: case-sensitive, '*' any run of characters (':' included), '?' one character.
 bool string_like(std::string_view pattern, std::string_view value);
 
-// Whether the policy's Allow statements for sts:AssumeRoleWithWebIdentity admit a token with this
-// `sub` and `aud` (conditions on other keys are false: the key is missing from the request).
-// Operators other than StringEquals/StringLike are an error.
+// Whether the policy admits a token with this `sub` and `aud` for sts:AssumeRoleWithWebIdentity:
+// an Allow statement's conditions hold and no Deny statement's do (conditions on other keys are
+// false: the key is missing from the request). Operators other than StringEquals/StringLike are
+// an error.
 Result<bool> evaluate_trust_policy(std::string_view policy_json, std::string_view sub,
                                    std::string_view aud);
+
+// What makes a policy refuse every token of `issuer` whatever its sub: no statement trusts the
+// issuer's provider ARN, condition keys for another provider (often a trailing slash), the :sub
+// key under two operators (AND'ed).
+std::vector<Finding> check_trust_policy_for_issuer(std::string_view policy_json,
+                                                   std::string_view issuer);
 
 }  // namespace piw::oidc
