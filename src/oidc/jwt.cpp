@@ -171,7 +171,9 @@ void check_issuer(const nlohmann::json& claims, const TokenExpectations& expecte
         return;
     }
     const auto& iss = it->get_ref<const std::string&>();
-    if (iss == "kubernetes/serviceaccount") {
+    // Secret-based tokens: that issuer, and flat "kubernetes.io/serviceaccount/…" claims.
+    if (iss == "kubernetes/serviceaccount" ||
+        claims.contains("kubernetes.io/serviceaccount/namespace")) {
         findings.push_back(error("token-legacy-secret",
                                  "this is a legacy Secret-based ServiceAccount token",
                                  "STS refuses it (no https issuer, no exp); use a projected token "

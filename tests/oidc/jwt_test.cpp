@@ -269,6 +269,14 @@ TEST(Tokens, LegacySecretToken) {
                                                        "token-audience-invalid", "token-no-exp"}));
 }
 
+TEST(Tokens, LegacyTokenIsRecognisedByItsFlatClaimsToo) {
+    nlohmann::json claims = good_claims();
+    claims["kubernetes.io/serviceaccount/namespace"] = "team-a";
+    const auto found =
+        codes(verify_token(sign(claims, "rsa2048.key", "RS256"), published(), expect()));
+    EXPECT_NE(std::find(found.begin(), found.end(), "token-legacy-secret"), found.end());
+}
+
 TEST(Tokens, SubjectShapeAndAgreement) {
     nlohmann::json claims = good_claims();
     claims["kubernetes.io"]["namespace"] = "team-b";

@@ -160,5 +160,52 @@ TEST(Evaluate, UnsupportedAndMalformed) {
         *evaluate_trust_policy(R"({"Statement":{"Effect":"Allow","Action":"*"}})", "s", "a"));
 }
 
+TEST(Evaluate, AnApplicableDenyWinsOverAnyAllow) {
+    const std::string policy = R"({"Statement":[
+      {"Effect":"Allow","Action":"sts:AssumeRoleWithWebIdentity",
+       "Condition":{"StringLike":{"h/p:sub":"system:serviceaccount:payments:*"}}},
+      {"Effect":"Deny","Action":"sts:AssumeRoleWithWebIdentity",
+       "Condition":{"StringEquals":{"h/p:sub":"system:serviceaccount:payments:untrusted"}}}]})";
+    EXPECT_TRUE(*evaluate_trust_policy(policy, "system:serviceaccount:payments:api", "a"));
+    EXPECT_FALSE(*evaluate_trust_policy(policy, "system:serviceaccount:payments:untrusted", "a"));
+}
+
+TEST(CheckForIssuer, RenderedPolicyIsClean) {
+    auto r = request();
+    r.namespaces = {"payments"};
+    const TrustPolicy policy = render_trust_policy(r);
+    EXPECT_TRUE(check_trust_policy_for_issuer(policy.json, kIssuer).empty());
+}
+
+TEST(CheckForIssuer, ProviderAndConditionKeysOfAnotherIssuer) {
+    // Written by hand from a provider registered with a trailing slash: the keys and the ARN
+    // name another provider than the tokens' issuer.
+    const std::string policy = R"({"Statement":[{"Effect":"Allow",
+      "Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/charmed-k8s-oidc.s3.amazonaws.com/o7k/"},
+      "Action":"sts:AssumeRoleWithWebIdentity","Condition":{
+      "StringEquals":{"charmed-k8s-oidc.s3.amazonaws.com/o7k/:aud":"sts.amazonaws.com"},
+      "StringLike":{"charmed-k8s-oidc.s3.amazonaws.com/o7k/:sub":"system:serviceaccount:a:*"}}}]})";
+    EXPECT_EQ(codes(check_trust_policy_for_issuer(policy, kIssuer)),
+              (std::vector<std::string>{"trust-policy-condition-key-mismatch",
+                                        "trust-policy-condition-key-mismatch",
+                                        "trust-policy-provider-mismatch"}));
+}
+
+TEST(CheckForIssuer, SubUnderTwoOperatorsAndBadDocuments) {
+    const std::string policy = R"({"Statement":[{"Effect":"Allow",
+      "Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/charmed-k8s-oidc.s3.amazonaws.com/o7k"},
+      "Action":"sts:AssumeRoleWithWebIdentity","Condition":{
+      "StringEquals":{"charmed-k8s-oidc.s3.amazonaws.com/o7k:sub":"system:serviceaccount:a:b"},
+      "StringLike":{"charmed-k8s-oidc.s3.amazonaws.com/o7k:sub":"system:serviceaccount:c:*"}}}]})";
+    EXPECT_EQ(codes(check_trust_policy_for_issuer(policy, kIssuer)),
+              (std::vector<std::string>{"trust-policy-sub-two-operators"}));
+    EXPECT_EQ(codes(check_trust_policy_for_issuer("[1,2", kIssuer)),
+              (std::vector<std::string>{"trust-policy-invalid"}));
+    EXPECT_EQ(codes(check_trust_policy_for_issuer(std::string(70 * 1024, ' '), kIssuer)),
+              (std::vector<std::string>{"trust-policy-invalid"}));
+    EXPECT_EQ(codes(check_trust_policy_for_issuer(R"({"Statement":"x"})", kIssuer)),
+              (std::vector<std::string>{"trust-policy-provider-mismatch"}));
+}
+
 }  // namespace
 }  // namespace piw::oidc
