@@ -22,6 +22,7 @@
 
 #include "support/certificates.hpp"
 #include "support/fake_api_json.hpp"
+#include "support/kubeconfig.hpp"
 #include "support/temp_dir.hpp"
 
 namespace piw::testing {
@@ -855,16 +856,7 @@ void FakeApiServer::write_kubeconfig(const std::filesystem::path& file, const st
         const std::lock_guard lock(state_->control_mutex);
         if (!state_->tokens.empty()) user_token = state_->tokens.front();
     }
-    // Double-quoted YAML scalars use JSON's escapes.
-    std::string text = "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n";
-    text += "    certificate-authority-data: " + fake_api::base64_encode(ca_pem()) + "\n";
-    text += "    server: " + fake_api::json_string(server.empty() ? url() : server) + "\n";
-    text += "  name: fake-cluster\n";
-    text += "contexts:\n- context:\n    cluster: fake-cluster\n    user: fake-user\n";
-    text += "  name: fake\ncurrent-context: fake\npreferences: {}\n";
-    text += "users:\n- name: fake-user\n  user:\n";
-    text += "    token: " + fake_api::json_string(user_token) + "\n";
-    write_file(file, text);
+    write_token_kubeconfig(file, server.empty() ? url() : server, ca_pem(), user_token);
 }
 
 std::string FakeApiServer::put_service_account(const std::string& namespace_,

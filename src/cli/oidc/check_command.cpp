@@ -18,7 +18,7 @@ namespace {
 constexpr const char* kCommand = "oidc check";
 
 const std::vector<FlagSpec> kFlags =
-    with_common_flags({{"issuer"}, {"ca-file"}, {"token"}, {"audience"}, {"now"}});
+    with_common_flags({{"issuer"}, {"ca-file"}, {"connect-to"}, {"token"}, {"audience"}, {"now"}});
 
 }  // namespace
 
@@ -40,7 +40,7 @@ int run_check(const Words& args, Io io) {
     report.add(oidc::validate_issuer(issuer));
     if (oidc::has_errors(report.findings))
         return finish(std::move(report), *output, io.out, io.err);
-    auto fetched = fetch_published_documents(issuer, arguments->value("ca-file"), report);
+    auto fetched = fetch_published_documents(issuer, fetch_options(*arguments, "ca-file"), report);
     if (!fetched) return fail_io(fetched.error(), *output, io.out, io.err);
     const auto parsed = check_document_bytes(fetched->discovery, fetched->jwks, issuer, report);
     report.text = "Checked " + issuer + std::string(oidc::kDiscoveryPath) + "\n";

@@ -29,7 +29,8 @@ std::vector<FlagSpec> flags() {
                                    {"issuer"},
                                    {"jwks-uri"},
                                    {"out-dir"},
-                                   {"url-ca-file"}};
+                                   {"url-ca-file"},
+                                   {"connect-to"}};
     specs.insert(specs.end(), kApiServerFlags.begin(), kApiServerFlags.end());
     return with_common_flags(std::move(specs));
 }
@@ -212,8 +213,8 @@ int check_published(const Context& context) {
     std::optional<std::string> jwks;
     std::string expected_issuer = context.arguments.value("issuer");
     if (is_url(target)) {
-        auto fetched =
-            fetch_published_documents(target, context.arguments.value("url-ca-file"), report);
+        auto fetched = fetch_published_documents(
+            target, fetch_options(context.arguments, "url-ca-file"), report);
         if (!fetched)
             return fail_io(fetched.error(), context.output, context.io.out, context.io.err);
         discovery = std::move(fetched->discovery);

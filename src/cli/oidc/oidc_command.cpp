@@ -74,6 +74,7 @@ Flags:
                                (nothing is written when the documents have errors)
       --compare-apiserver      with --check: report keys the API server has that the published JWKS lacks
       --url-ca-file FILE       CA bundle for --check URL (default: the system's)
+      --connect-to HOST:PORT   with --check URL: connect there instead, still verifying the URL's host name
 Connection flags (--from-apiserver, --compare-apiserver):
       --kubeconfig FILE        default $KUBECONFIG, then ~/.kube/config, then the in-cluster config
       --context NAME           kubeconfig context
@@ -130,6 +131,7 @@ Flags:
       --now TIME               the clock: seconds since the epoch or 2026-11-30T12:00:00Z (default: now)
       --skew SECONDS           grace after exp (default 300, as IAM)
       --ca-file FILE           CA bundle for URLs (default: the system's)
+      --connect-to HOST:PORT   connect there instead of the URLs' host, still verifying its name
   -o, --output string          text (default) or json
       --strict                 warnings count as errors
 )";
@@ -143,6 +145,8 @@ Usage:
 Flags:
       --issuer URL         the issuer (the IAM provider URL)
       --ca-file FILE       CA bundle (default: the system's; STS uses public CAs)
+      --connect-to HOST:PORT  connect there instead of the issuer's host (e.g. a copy not yet
+                           behind its DNS name), still verifying the certificate for the issuer's host
       --token FILE|-       also verify this token against the published JWKS
       --audience string    the expected aud with --token (default sts.amazonaws.com)
       --now TIME           the clock for --token (default: now)

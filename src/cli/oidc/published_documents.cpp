@@ -21,9 +21,9 @@ void report_headers(const Fetched& fetched, Report& report) {
                 ""});
 }
 
-std::optional<std::string> fetch_one(const std::string& url, const std::string& ca_file,
+std::optional<std::string> fetch_one(const std::string& url, const FetchOptions& options,
                                      const std::string& what, Report& report, Status& transport) {
-    auto fetched = fetch_url(url, ca_file, oidc::kMaxDocumentBytes);
+    auto fetched = fetch_url(url, options, oidc::kMaxDocumentBytes);
     if (!fetched) {
         transport = Error{fetched.error()};
         return std::nullopt;
@@ -60,19 +60,19 @@ std::string issuer_of_url(const std::string& url) {
 }
 
 Result<FetchedDocuments> fetch_published_documents(const std::string& url,
-                                                   const std::string& ca_file, Report& report) {
+                                                   const FetchOptions& options, Report& report) {
     FetchedDocuments documents;
     documents.issuer_url = issuer_of_url(url);
     Status transport;
     documents.discovery = fetch_one(documents.issuer_url + std::string(oidc::kDiscoveryPath),
-                                    ca_file, "the discovery document", report, transport);
+                                    options, "the discovery document", report, transport);
     if (!transport) return Error{transport.error()};
     if (!documents.discovery) return documents;
     auto parsed = oidc::parse_openid_configuration(*documents.discovery);
     if (!parsed) return documents;  // reported by check_document_bytes
     const auto jwks_uri_problems = oidc::validate_jwks_uri(parsed->issuer, parsed->jwks_uri);
     if (oidc::has_errors(jwks_uri_problems)) return documents;  // reported by the checks too
-    documents.jwks = fetch_one(parsed->jwks_uri, ca_file, "the JWKS", report, transport);
+    documents.jwks = fetch_one(parsed->jwks_uri, options, "the JWKS", report, transport);
     if (!transport) return Error{transport.error()};
     return documents;
 }

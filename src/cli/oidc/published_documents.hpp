@@ -33,7 +33,7 @@ struct FetchedDocuments {
     std::string issuer_url;  // the URL the discovery document was expected under
 };
 Result<FetchedDocuments> fetch_published_documents(const std::string& url,
-                                                   const std::string& ca_file, Report& report);
+                                                   const FetchOptions& options, Report& report);
 
 // The issuer URL a discovery URL belongs to ("…/.well-known/openid-configuration" removed).
 std::string issuer_of_url(const std::string& url);

@@ -51,6 +51,16 @@ Result<std::pair<std::string, std::string>> split_url(const std::string& url) {
     return std::make_pair(url.substr(0, slash), url.substr(slash));
 }
 
+// The host of "https://host[:port]" (an IPv6 literal keeps its brackets).
+std::string host_of(const std::string& server) {
+    const std::string authority = server.substr(std::string_view("https://").size());
+    const std::size_t colon = authority.rfind(':');
+    const std::size_t bracket = authority.rfind(']');
+    const bool has_port =
+        colon != std::string::npos && (bracket == std::string::npos || colon > bracket);
+    return has_port ? authority.substr(0, colon) : authority;
+}
+
 Fetched fetched_from(const std::string& url, kube::ApiResponse response) {
     Fetched fetched;
     fetched.url = url;
@@ -160,12 +170,23 @@ Status write_file(const std::string& path, const std::string& bytes) {
     return Status::success();
 }
 
-Result<Fetched> fetch_url(const std::string& url, const std::string& ca_file, std::size_t cap) {
+FetchOptions fetch_options(const Arguments& arguments, const std::string& ca_flag) {
+    return {arguments.value(ca_flag), arguments.value("connect-to")};
+}
+
+Result<Fetched> fetch_url(const std::string& url, const FetchOptions& options, std::size_t cap) {
     auto parts = split_url(url);
     if (!parts) return Error{parts.error()};
     kube::ClientConfig config;
     config.server = parts->first;
     config.description = parts->first;
+    if (!options.connect_to.empty()) {
+        // The socket goes to connect_to; SNI and the certificate check use the URL's host.
+        config.tls_server_name = host_of(parts->first);
+        config.server = "https://" + options.connect_to;
+        config.description = parts->first + " (via " + options.connect_to + ")";
+    }
+    const std::string& ca_file = options.ca_file;
     if (!ca_file.empty()) {
         std::istringstream no_stdin;  // a CA bundle is a file, never "-"
         auto pem = read_capped(ca_file == "-" ? "./-" : ca_file, kMaxCaFileBytes, no_stdin);

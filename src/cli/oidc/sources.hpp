@@ -35,9 +35,21 @@ struct Fetched {
     std::string location;
 };
 
-// An anonymous GET of an https:// URL, TLS verified against `ca_file` (PEM) or the system store.
-// Error only when no answer came (DNS, refused, TLS, timeout): the CLI's exit code 3.
-Result<Fetched> fetch_url(const std::string& url, const std::string& ca_file, std::size_t cap);
+// How public URLs are fetched.
+struct FetchOptions {
+    std::string ca_file;  // PEM bundle; "" → the system store (what STS trusts is public CAs)
+    // "HOST:PORT": connect there instead of to the URL's host and port 443, still verifying the
+    // certificate for the URL's host (curl's --connect-to): a copy not yet behind its DNS name,
+    // or a test stand-in on a local port.
+    std::string connect_to;
+};
+
+// --connect-to and the CA flag of the command (`ca_flag`: "ca-file" or "url-ca-file").
+FetchOptions fetch_options(const Arguments& arguments, const std::string& ca_flag);
+
+// An anonymous GET of an https:// URL, TLS verified. Error only when no answer came (DNS,
+// refused, TLS, timeout): the CLI's exit code 3.
+Result<Fetched> fetch_url(const std::string& url, const FetchOptions& options, std::size_t cap);
 
 // What a public document's answer means for STS: redirects, 400/403/404 and other statuses are
 // errors with hints; none when it is a 200 with a body within the cap. `what` names the document.

@@ -31,7 +31,8 @@ const std::vector<FlagSpec> kFlags = with_common_flags({{"token"},
                                                         {"trust-policy"},
                                                         {"now"},
                                                         {"skew"},
-                                                        {"ca-file"}});
+                                                        {"ca-file"},
+                                                        {"connect-to"}});
 
 struct KeySource {
     std::vector<oidc::PublicKey> keys;
@@ -47,10 +48,10 @@ Result<std::pair<std::optional<std::string>, std::optional<std::string>>> docume
     const Arguments& arguments, std::istream& in, Report& report) {
     std::optional<std::string> discovery;
     std::optional<std::string> jwks;
-    const std::string ca_file = arguments.value("ca-file");
+    const FetchOptions fetching = fetch_options(arguments, "ca-file");
     const std::string target = arguments.value("discovery");
     if (is_url(target)) {
-        auto fetched = fetch_published_documents(target, ca_file, report);
+        auto fetched = fetch_published_documents(target, fetching, report);
         if (!fetched) return Error{fetched.error()};
         discovery = std::move(fetched->discovery);
         jwks = std::move(fetched->jwks);
@@ -67,7 +68,7 @@ Result<std::pair<std::optional<std::string>, std::optional<std::string>>> docume
     const std::string jwks_source = arguments.value("jwks");
     if (!jwks_source.empty()) {
         if (is_url(jwks_source)) {
-            auto fetched = fetch_url(jwks_source, ca_file, oidc::kMaxDocumentBytes);
+            auto fetched = fetch_url(jwks_source, fetching, oidc::kMaxDocumentBytes);
             if (!fetched) return Error{fetched.error()};
             report.add(public_fetch_findings(*fetched, "the JWKS"));
             if (fetched->status == 200) jwks = std::move(fetched->body);
@@ -88,8 +89,8 @@ Result<KeySource> key_source(const Arguments& arguments, std::istream& in, Repor
         // A discovery file alone: its jwks_uri is where STS would look.
         auto parsed = oidc::parse_openid_configuration(*discovery);
         if (parsed && is_url(parsed->jwks_uri)) {
-            auto fetched =
-                fetch_url(parsed->jwks_uri, arguments.value("ca-file"), oidc::kMaxDocumentBytes);
+            auto fetched = fetch_url(parsed->jwks_uri, fetch_options(arguments, "ca-file"),
+                                     oidc::kMaxDocumentBytes);
             if (!fetched) return Error{fetched.error()};
             report.add(public_fetch_findings(*fetched, "the JWKS"));
             if (fetched->status == 200) jwks = std::move(fetched->body);
