@@ -1,8 +1,10 @@
 #include "crypto.hpp"
 
+#include <openssl/bio.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
@@ -27,6 +29,9 @@ const unsigned char* bytes_of(std::string_view text) {
 
 struct PkeyDeleter {
     void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+};
+struct BioDeleter {
+    void operator()(BIO* bio) const { BIO_free(bio); }
 };
 struct MdContextDeleter {
     void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
@@ -59,24 +64,6 @@ std::string base64url_encode(std::string_view bytes) {
         out.push_back(kBase64UrlAlphabet[(group >> 18U) & 0x3FU]);
         out.push_back(kBase64UrlAlphabet[(group >> 12U) & 0x3FU]);
         if (rest == 2) out.push_back(kBase64UrlAlphabet[(group >> 6U) & 0x3FU]);
-    }
-    return out;
-}
-
-Result<std::string> base64url_decode(std::string_view text) {
-    if (text.size() % 4 == 1) return Error{"base64url: impossible length"};
-    std::string out;
-    unsigned buffer = 0;
-    int bits = 0;
-    for (const char c : text) {
-        const auto value = kBase64UrlAlphabet.find(c);
-        if (value == std::string_view::npos) return Error{"base64url: invalid character"};
-        buffer = (buffer << 6U) | static_cast<unsigned>(value);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((buffer >> static_cast<unsigned>(bits)) & 0xFFU));
-        }
     }
     return out;
 }
@@ -129,13 +116,23 @@ struct RsaSigningKey::Key {
     std::unique_ptr<EVP_PKEY, PkeyDeleter> pkey;
 };
 
-RsaSigningKey::RsaSigningKey(std::string kid)
-    : kid_(std::move(kid)), key_(std::make_unique<Key>()) {
+RsaSigningKey::RsaSigningKey() : key_(std::make_unique<Key>()) {
     key_->pkey.reset(EVP_RSA_gen(2048));
     if (!key_->pkey) throw std::runtime_error("EVP_RSA_gen(2048) failed");
 }
 
 RsaSigningKey::~RsaSigningKey() = default;
+
+std::string RsaSigningKey::private_key_pem() const {
+    const std::unique_ptr<BIO, BioDeleter> bio(BIO_new(BIO_s_mem()));
+    if (!bio || PEM_write_bio_PrivateKey(bio.get(), key_->pkey.get(), nullptr, nullptr, 0, nullptr,
+                                         nullptr) != 1) {
+        throw std::runtime_error("PEM_write_bio_PrivateKey failed");
+    }
+    char* data = nullptr;
+    const long length = BIO_get_mem_data(bio.get(), &data);
+    return {data, static_cast<std::size_t>(length)};
+}
 
 std::string RsaSigningKey::sign(std::string_view data) const {
     const MdContext context = new_md_context();
@@ -155,45 +152,11 @@ std::string RsaSigningKey::sign(std::string_view data) const {
     return signature;
 }
 
-bool RsaSigningKey::verify(std::string_view data, std::string_view signature) const {
-    const MdContext context = new_md_context();
-    if (EVP_DigestVerifyInit(context.get(), nullptr, EVP_sha256(), nullptr, key_->pkey.get()) !=
-        1) {
-        throw std::runtime_error("EVP_DigestVerifyInit failed");
-    }
-    return EVP_DigestVerify(context.get(), bytes_of(signature), signature.size(), bytes_of(data),
-                            data.size()) == 1;
-}
-
-std::string RsaSigningKey::sign_jwt(const Json& claims) const {
-    const Json header{{"alg", "RS256"}, {"kid", kid_}};
+std::string RsaSigningKey::sign_jwt(const Json& claims, std::string_view kid) const {
+    const Json header{{"alg", "RS256"}, {"kid", kid}};
     const std::string signing_input =
         base64url_encode(header.dump()) + "." + base64url_encode(claims.dump());
     return signing_input + "." + base64url_encode(sign(signing_input));
-}
-
-Result<Json> RsaSigningKey::verify_jwt(std::string_view token) const {
-    const auto first_dot = token.find('.');
-    const auto last_dot = token.rfind('.');
-    if (first_dot == std::string_view::npos || first_dot == last_dot) {
-        return Error{"not a compact JWS (header.claims.signature)"};
-    }
-    const std::string_view signing_input = token.substr(0, last_dot);
-    auto header_text = base64url_decode(token.substr(0, first_dot));
-    auto claims_text = base64url_decode(token.substr(first_dot + 1, last_dot - first_dot - 1));
-    auto signature = base64url_decode(token.substr(last_dot + 1));
-    if (!header_text.ok() || !claims_text.ok() || !signature.ok()) {
-        return Error{"a JWT part is not base64url"};
-    }
-    const Json header = Json::parse(*header_text, nullptr, false);
-    if (!header.is_object() || header.value("alg", "") != "RS256") {
-        return Error{"the JWT header is not {\"alg\":\"RS256\",...}"};
-    }
-    if (header.value("kid", "") != kid_) return Error{"unknown signing key (kid)"};
-    if (!verify(signing_input, *signature)) return Error{"the JWT signature does not verify"};
-    Json claims = Json::parse(*claims_text, nullptr, false);
-    if (!claims.is_object()) return Error{"the JWT claims are not a JSON object"};
-    return claims;
 }
 
 }  // namespace piw::e2e

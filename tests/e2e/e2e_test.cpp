@@ -7,6 +7,11 @@
 //                     ──► fake STS AssumeRoleWithWebIdentity (or the container-credentials
 //                         endpoint) ──► fake S3 ListBuckets (SigV4 with the issued secret)
 //
+// The token's trust comes from the binary too: `pod-identity-webhook oidc discovery
+// --from-key` renders the issuer documents from the kubelet's signing key, the kubelet signs
+// with the kid they publish, and the fake AWS verifies every token with Node's crypto against
+// those documents only (verify-token.mjs) — so pod → token → published JWKS → STS is proven.
+//
 // Everything listens on 127.0.0.1; AWS_ENDPOINT_URL sends the SDK's every call to the fake, and
 // the tests assert that the fake saw them.
 
@@ -25,6 +30,7 @@
 #include "sdk.hpp"
 #include "support/temp_dir.hpp"
 #include "support/webhook_process.hpp"
+#include "token_verifier.hpp"
 
 namespace piw::e2e {
 namespace {
@@ -137,12 +143,14 @@ class EndToEnd : public ::testing::Test {
     void SetUp() override {
         const std::string problem = sdk_installation_problem();
         ASSERT_TRUE(problem.empty()) << problem;
+        ASSERT_NO_FATAL_FAILURE(publish_issuer_documents());
         FakeAwsOptions options;
         options.issuer = kIssuer;
+        options.issuer_documents = issuer_documents();
         options.roles = {{kPaymentsRole, subject_of("payments-api")},
                          {kReportsRole, subject_of("reports")}};
         options.pod_identity_associations = {{subject_of("ledger"), kLedgerRole}};
-        aws_ = std::make_unique<FakeAws>(key_, options);
+        aws_ = std::make_unique<FakeAws>(options);
     }
 
     void TearDown() override {
@@ -151,6 +159,34 @@ class EndToEnd : public ::testing::Test {
                 << "the fake AWS got requests it does not serve: "
                 << ::testing::PrintToString(aws_->unexpected_requests());
         }
+    }
+
+    // What a cluster operator does with the service-account signing key: writes it as a PEM
+    // file and has the real binary render the issuer documents from it. The kubelet then signs
+    // with the kid the JWKS publishes, so a wrong kid of ours fails Node's recomputation.
+    void publish_issuer_documents() {
+        const auto pem = dir_.write_file("sa-signer.key", key_.private_key_pem());
+        const testing::RunResult run =
+            testing::run_binary({"oidc", "discovery", "--from-key", pem.string(), "--issuer",
+                                 kIssuer, "--out-dir", (dir_ / "issuer").string()});
+        ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+        kid_ = published_kid();
+        ASSERT_FALSE(kid_.empty()) << testing::read_file(issuer_documents().jwks);
+    }
+
+    [[nodiscard]] IssuerDocuments issuer_documents() const {
+        return {dir_ / "issuer/.well-known/openid-configuration", dir_ / "issuer/openid/v1/jwks"};
+    }
+
+    [[nodiscard]] Json published_jwks() const {
+        return Json::parse(testing::read_file(issuer_documents().jwks), nullptr, false);
+    }
+
+    // The kid of the JWKS's one key ("" if there is none).
+    [[nodiscard]] std::string published_kid() const {
+        const Json jwks = published_jwks();
+        if (!jwks.is_object() || !jwks["keys"].is_array() || jwks["keys"].size() != 1) return {};
+        return jwks["keys"][0].value("kid", "");
     }
 
     // The binary with the ServiceAccounts above, a region, regional STS, and the
@@ -181,10 +217,20 @@ class EndToEnd : public ::testing::Test {
         return patched.ok() ? *patched : pod;
     }
 
-    // Kubelet's part for one container, then the SDK in it. Node's output goes to the test log.
+    // The cluster's kubelet: the signing key, under the published kid.
+    [[nodiscard]] FakeKubelet kubelet() const {
+        return FakeKubelet(key_, kid_, kIssuer, dir_ / "containers");
+    }
+
     SdkResult run_sdk(const Json& pod, const std::string& container,
                       PreparedContainer* prepared_out = nullptr) {
-        const FakeKubelet kubelet(key_, kIssuer, dir_ / "containers");
+        return run_sdk_with(kubelet(), pod, container, prepared_out);
+    }
+
+    // Kubelet's part for one container, then the SDK in it. Node's output goes to the test log.
+    SdkResult run_sdk_with(const FakeKubelet& kubelet, const Json& pod,
+                           const std::string& container,
+                           PreparedContainer* prepared_out = nullptr) {
         PreparedContainer prepared = kubelet.prepare(pod, kNamespace, container);
         SdkResult result =
             run_list_buckets(prepared.environment, aws_->endpoint(), dir_ / ("node-" + container));
@@ -231,6 +277,20 @@ class EndToEnd : public ::testing::Test {
         EXPECT_EQ(listed->region, kRegion);  // the SDK signed for AWS_REGION
     }
 
+    // STS refused the one token it got — the Node verifier's `check` failed — and the SDK
+    // reports STS's error; nothing reached S3.
+    void expect_refused_by_sts(const SdkResult& result, const std::string& check) {
+        EXPECT_FALSE(result.ok()) << result.describe();
+        EXPECT_EQ(result.error_name(), "InvalidIdentityTokenException") << result.describe();
+        const auto sts = aws_->sts_calls();
+        ASSERT_EQ(sts.size(), 1U);
+        EXPECT_EQ(sts[0].role_arn, kPaymentsRole);
+        EXPECT_EQ(sts[0].subject, subject_of("payments-api"));  // read, not trusted
+        EXPECT_EQ(sts[0].outcome, "InvalidIdentityToken");
+        EXPECT_EQ(sts[0].failed_check, check) << result.describe();
+        EXPECT_TRUE(aws_->s3_calls().empty());
+    }
+
     // No credentials at all: the SDK's own error, and no AWS endpoint reached.
     void expect_no_credentials(const SdkResult& result) {
         EXPECT_FALSE(result.ok()) << result.describe();
@@ -243,7 +303,8 @@ class EndToEnd : public ::testing::Test {
     }
 
     TempDir dir_{"piw-e2e"};
-    RsaSigningKey key_{"piw-e2e-sa-key"};
+    RsaSigningKey key_;  // the cluster's service-account signing key
+    std::string kid_;    // as the rendered JWKS publishes it
     std::unique_ptr<FakeAws> aws_;
     std::unique_ptr<WebhookProcess> webhook_;
 };
@@ -364,6 +425,7 @@ TEST_F(EndToEnd, WrongAudienceIsRefusedBySts) {
     EXPECT_EQ(sts[0].subject, subject_of("reports"));
     EXPECT_EQ(sts[0].audience, R"(["wrong-audience"])");
     EXPECT_EQ(sts[0].outcome, "InvalidIdentityToken");
+    EXPECT_EQ(sts[0].failed_check, "audience");
     EXPECT_TRUE(aws_->s3_calls().empty());
 }
 
@@ -407,6 +469,29 @@ TEST_F(EndToEnd, MutateSubcommandDeploymentGetsCredentials) {
         expect_listed_via_sts(run_sdk(pod, name), kPaymentsRole, "payments-api");
     }
     EXPECT_FALSE(has_aws_env(container_of(pod, "log-shipper")));
+}
+
+// (g) An impostor key signing under the published kid: the token looks right to anyone who
+// does not check the signature, but Node verifies it against the published key and STS refuses.
+TEST_F(EndToEnd, TokenSignedByAnotherKeyUnderThePublishedKidIsRefusedBySts) {
+    ASSERT_NO_FATAL_FAILURE(start_webhook());
+    const Json pod = admit(realistic_pod("payments-api"));
+    const RsaSigningKey impostor;
+    const FakeKubelet impostor_kubelet(impostor, kid_, kIssuer, dir_ / "containers");
+    expect_refused_by_sts(run_sdk_with(impostor_kubelet, pod, "api"), "signature");
+}
+
+// (h) A JWKS whose kid was edited by hand, the kubelet signing under that kid with the right
+// key: the kid is no longer the SHA-256 of the key it names, which Node recomputes and refuses.
+TEST_F(EndToEnd, JwksWithAnEditedKidIsRefusedBySts) {
+    Json jwks = published_jwks();
+    jwks["keys"][0]["kid"] = "payments-cluster-2024";
+    testing::write_file(issuer_documents().jwks, jwks.dump());
+    kid_ = published_kid();
+    ASSERT_EQ(kid_, "payments-cluster-2024");
+
+    ASSERT_NO_FATAL_FAILURE(start_webhook());
+    expect_refused_by_sts(run_sdk(admit(realistic_pod("payments-api")), "api"), "kid");
 }
 
 }  // namespace

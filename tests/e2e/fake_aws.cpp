@@ -186,17 +186,42 @@ void send_s3_error(httplib::Response& res, const Refusal& refusal) {
                     "application/xml");
 }
 
-bool audience_contains(const Json& aud, std::string_view wanted) {
-    if (aud.is_string()) return aud.get<std::string>() == wanted;
-    if (aud.is_array()) {
-        return std::any_of(aud.begin(), aud.end(),
-                           [&](const Json& item) { return item.is_string() && item == wanted; });
-    }
-    return false;
+// A claim as the fake records it: a string as is, anything else as compact JSON, absent as "".
+std::string claim_text(const Json& claim) {
+    if (claim.is_null()) return {};
+    return claim.is_string() ? claim.get<std::string>() : claim.dump();
 }
 
-std::string audience_text(const Json& aud) {
-    return aud.is_string() ? aud.get<std::string>() : aud.dump();
+// What the fake records of a token it checked.
+struct TokenFacts {
+    std::string subject;   // `sub`, "" if it could not be read
+    std::string audience;  // `aud` (a JSON array as its compact text)
+    std::string failed_check;
+};
+
+long long unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch())
+        .count();
+}
+
+// AWS's answer to a refused token: its code and message where we know them, the verifier's
+// reason otherwise. A verifier that gave no verdict is our failure, not the token's.
+Refusal token_refusal(const TokenVerdict& verdict) {
+    if (verdict.failed == "verifier") return Refusal{500, "InternalFailure", verdict.reason};
+    if (verdict.failed == "issuer") {
+        return Refusal{
+            400, "InvalidIdentityToken",
+            "No OpenIDConnect provider found in your account for " + claim_text(verdict.iss)};
+    }
+    if (verdict.failed == "audience") {
+        return Refusal{400, "InvalidIdentityToken", "Incorrect token audience"};
+    }
+    if (verdict.failed == "expired") {
+        return Refusal{400, "ExpiredTokenException",
+                       "Token expired: current date/time " + iso8601(Clock::now()) +
+                           " must be before the expiration date/time"};
+    }
+    return Refusal{400, "InvalidIdentityToken", verdict.reason};
 }
 
 // Parsed `Authorization: AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request,
@@ -257,7 +282,6 @@ std::string canonical_query(std::string_view raw_query) {
 // ---- the server -------------------------------------------------------------------------------
 
 struct FakeAws::State {
-    const RsaSigningKey& key;
     FakeAwsOptions options;
     httplib::Server server;
     std::thread listener;
@@ -270,8 +294,7 @@ struct FakeAws::State {
     std::vector<ContainerCredentialsCall> container_calls;
     std::vector<std::string> unexpected;
 
-    State(const RsaSigningKey& issuer_key, FakeAwsOptions fake_options)
-        : key(issuer_key), options(std::move(fake_options)) {}
+    explicit State(FakeAwsOptions fake_options) : options(std::move(fake_options)) {}
 
     void route(const httplib::Request& req, httplib::Response& res) {
         const std::string path = req.target.substr(0, req.target.find('?'));
@@ -297,40 +320,24 @@ struct FakeAws::State {
         res.set_content("fake AWS: no such endpoint", "text/plain");
     }
 
-    // Checks a projected ServiceAccount token the way the receiving service would: signature
-    // against the issuer's key, issuer, audience, time window. Fills `sub` and `aud` when the
-    // token could at least be read.
+    // Checks a projected ServiceAccount token the way the receiving service would — kid,
+    // signature, issuer, audience, time window — with Node against the published documents, for
+    // STS and the container-credentials endpoint alike: one trust anchor, as in AWS, and none of
+    // our C++ in the check.
     std::optional<Refusal> check_token(std::string_view token, std::string_view audience,
-                                       std::string& sub, std::string& aud) const {
-        auto claims = key.verify_jwt(token);
-        if (!claims.ok()) return Refusal{400, "InvalidIdentityToken", claims.error()};
-        sub = claims->value("sub", "");
-        aud = claims->contains("aud") ? audience_text((*claims)["aud"]) : "";
-        if (claims->value("iss", "") != options.issuer) {
-            return Refusal{
-                400, "InvalidIdentityToken",
-                "No OpenIDConnect provider found in your account for " + claims->value("iss", "")};
-        }
-        if (!claims->contains("aud") || !audience_contains((*claims)["aud"], audience)) {
-            return Refusal{400, "InvalidIdentityToken", "Incorrect token audience"};
-        }
-        const auto now =
-            std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch())
-                .count();
-        if (!(*claims)["exp"].is_number_integer() || (*claims)["exp"].get<long long>() <= now) {
-            return Refusal{400, "ExpiredTokenException",
-                           "Token expired: current date/time " + iso8601(Clock::now()) +
-                               " must be before the expiration date/time"};
-        }
-        if ((*claims)["nbf"].is_number_integer() && (*claims)["nbf"].get<long long>() > now + 60) {
-            return Refusal{400, "InvalidIdentityToken", "Token is not yet valid"};
-        }
-        return std::nullopt;
+                                       TokenFacts& facts) const {
+        const TokenVerdict verdict = verify_token_with_node(options.issuer_documents, token,
+                                                            options.issuer, audience, unix_now());
+        facts.subject = verdict.sub.is_string() ? verdict.sub.get<std::string>() : "";
+        facts.audience = claim_text(verdict.aud);
+        facts.failed_check = verdict.failed;
+        if (verdict.ok) return std::nullopt;
+        return token_refusal(verdict);
     }
 
     void assume_role_with_web_identity(const Form& form, httplib::Response& res) {
         StsCall call;
-        const auto field = [&](const char* name) {
+        const auto field = [&form](const char* name) {
             const auto it = form.find(name);
             return it == form.end() ? std::string() : it->second;
         };
@@ -340,9 +347,13 @@ struct FakeAws::State {
         if (field("Version") != "2011-06-15" || call.role_session_name.empty()) {
             refusal = Refusal{400, "ValidationError", "missing Version or RoleSessionName"};
         } else {
-            refusal = check_token(field("WebIdentityToken"), options.sts_audience, call.subject,
-                                  call.audience);
+            TokenFacts facts;
+            refusal = check_token(field("WebIdentityToken"), options.sts_audience, facts);
+            call.subject = std::move(facts.subject);
+            call.audience = std::move(facts.audience);
+            call.failed_check = std::move(facts.failed_check);
         }
+        // The role's trust policy (which `sub` may assume it) is IAM's part: checked here.
         if (!refusal) {
             const auto role = options.roles.find(call.role_arn);
             if (role == options.roles.end() || role->second != call.subject) {
@@ -411,9 +422,11 @@ struct FakeAws::State {
     void container_credentials(const httplib::Request& req, httplib::Response& res) {
         ContainerCredentialsCall call;
         call.authorization = req.get_header_value("Authorization");
-        std::string aud;
+        TokenFacts facts;
         std::optional<Refusal> refusal =
-            check_token(call.authorization, options.pod_identity_audience, call.subject, aud);
+            check_token(call.authorization, options.pod_identity_audience, facts);
+        call.subject = std::move(facts.subject);
+        call.failed_check = std::move(facts.failed_check);
         if (!refusal && !options.pod_identity_associations.contains(call.subject)) {
             refusal = Refusal{401, "AccessDenied", "no Pod Identity association for the subject"};
         }
@@ -554,8 +567,7 @@ struct FakeAws::State {
     }
 };
 
-FakeAws::FakeAws(const RsaSigningKey& issuer_key, FakeAwsOptions options)
-    : state_(std::make_unique<State>(issuer_key, std::move(options))) {
+FakeAws::FakeAws(FakeAwsOptions options) : state_(std::make_unique<State>(std::move(options))) {
     // A client going away mid-answer must be a failed write, not a signal that ends the test.
     static const bool sigpipe_ignored = [] { return std::signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
     (void)sigpipe_ignored;

@@ -49,8 +49,9 @@ std::vector<std::string> container_names(const Json& pod) {
     return names;
 }
 
-FakeKubelet::FakeKubelet(const RsaSigningKey& key, std::string issuer, fs::path root)
-    : key_(key), issuer_(std::move(issuer)), root_(std::move(root)) {}
+FakeKubelet::FakeKubelet(const RsaSigningKey& key, std::string kid, std::string issuer,
+                         fs::path root)
+    : key_(key), kid_(std::move(kid)), issuer_(std::move(issuer)), root_(std::move(root)) {}
 
 Json FakeKubelet::claims_for(const Json& pod, const std::string& namespace_,
                              const std::string& audience, long long expiration_seconds) const {
@@ -98,7 +99,7 @@ PreparedContainer FakeKubelet::prepare(const Json& pod, const std::string& names
             token.container_path = fs::path(mount_path) / projection.value("path", "");
             token.host_path = container_root / token.container_path.relative_path();
             token.claims = claims_for(pod, namespace_, token.audience, token.expiration_seconds);
-            token.token = key_.sign_jwt(token.claims);
+            token.token = key_.sign_jwt(token.claims, kid_);
             fs::create_directories(token.host_path.parent_path());
             testing::write_file(token.host_path, token.token);
             prepared.tokens.push_back(std::move(token));

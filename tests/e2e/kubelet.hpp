@@ -4,9 +4,9 @@
 // - the process environment is the container's literal `env` entries (`valueFrom` entries need
 //   the API server and are left out; the webhook only ever adds literal values);
 // - each projected `serviceAccountToken` volume the container mounts is a freshly issued token:
-//   a JWT signed by the cluster's service-account key, with `iss`, `sub` =
-//   system:serviceaccount:<ns>:<sa>, `aud` = the source's `audience`, `exp` = now +
-//   `expirationSeconds`, `iat`, `nbf` and the `kubernetes.io` block, written to
+//   a JWT signed by the cluster's service-account key (header: RS256 and the key's kid), with
+//   `iss`, `sub` = system:serviceaccount:<ns>:<sa>, `aud` = the source's `audience`, `exp` =
+//   now + `expirationSeconds`, `iat`, `nbf` and the `kubernetes.io` block, written to
 //   `<mountPath>/<path>`.
 //
 // The one liberty taken: there is no mount namespace, so each container gets its own root
@@ -45,8 +45,10 @@ struct PreparedContainer {
 
 class FakeKubelet {
   public:
-    // Signs tokens with `key`, claiming `issuer`; roots containers under `root`.
-    FakeKubelet(const RsaSigningKey& key, std::string issuer, std::filesystem::path root);
+    // Signs tokens with `key`, their header naming `kid` (the kid the issuer's JWKS lists for
+    // the key), claiming `issuer`; roots containers under `root`.
+    FakeKubelet(const RsaSigningKey& key, std::string kid, std::string issuer,
+                std::filesystem::path root);
 
     // The container (from `containers` or `initContainers`) named `container` of `pod`, in
     // `namespace_`. Throws std::runtime_error if there is no such container.
@@ -58,6 +60,7 @@ class FakeKubelet {
                                   const std::string& audience, long long expiration_seconds) const;
 
     const RsaSigningKey& key_;
+    std::string kid_;
     std::string issuer_;
     std::filesystem::path root_;
 };
