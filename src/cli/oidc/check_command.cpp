@@ -23,35 +23,31 @@ const std::vector<FlagSpec> kFlags =
 }  // namespace
 
 int run_check(const Words& args, Io io) {
-    auto arguments = Arguments::parse(args, kFlags);
-    if (!arguments) return fail_usage(arguments.error(), kCommand, io.err);
-    if (arguments->has("help")) {
-        io.out << usage("check");
-        return kExitOk;
-    }
-    auto output = output_options(*arguments);
-    if (!output) return fail_usage(output.error(), kCommand, io.err);
-    if (!arguments->has("issuer")) return fail_usage("--issuer is required", kCommand, io.err);
-    auto now = parse_time(arguments->value("now"));
+    int exit_code = kExitOk;
+    auto invocation = start(args, kFlags, "check", io, exit_code);
+    if (!invocation) return exit_code;
+    const Arguments& arguments = invocation->arguments;
+    const OutputOptions& output = invocation->output;
+    if (!arguments.has("issuer")) return fail_usage("--issuer is required", kCommand, io.err);
+    auto now = parse_time(arguments.value("now"));
     if (!now) return fail_usage(now.error(), kCommand, io.err);
-    const std::string issuer = arguments->value("issuer");
+    const std::string issuer = arguments.value("issuer");
 
     Report report;
     report.add(oidc::validate_issuer(issuer));
-    if (oidc::has_errors(report.findings))
-        return finish(std::move(report), *output, io.out, io.err);
-    auto fetched = fetch_published_documents(issuer, fetch_options(*arguments, "ca-file"), report);
-    if (!fetched) return fail_io(fetched.error(), *output, io.out, io.err);
+    if (oidc::has_errors(report.findings)) return finish(std::move(report), output, io.out, io.err);
+    auto fetched = fetch_published_documents(issuer, fetch_options(arguments, "ca-file"), report);
+    if (!fetched) return fail_io(fetched.error(), output, io.out, io.err);
     const auto parsed = check_document_bytes(fetched->discovery, fetched->jwks, issuer, report);
     report.text = "Checked " + issuer + std::string(oidc::kDiscoveryPath) + "\n";
     report.data["issuer"] = issuer;
     report.data["keys"] = parsed.jwks ? parsed.jwks->size() : 0;
-    if (arguments->has("token")) {
-        auto token = read_token(arguments->value("token"), io.in);
-        if (!token) return fail_io(token.error(), *output, io.out, io.err);
+    if (arguments.has("token")) {
+        auto token = read_token(arguments.value("token"), io.in);
+        if (!token) return fail_io(token.error(), output, io.out, io.err);
         oidc::TokenExpectations expected;
         expected.issuer = issuer;
-        expected.audience = arguments->value("audience", "sts.amazonaws.com");
+        expected.audience = arguments.value("audience", "sts.amazonaws.com");
         expected.now = *now;
         const auto keys =
             parsed.jwks ? oidc::verification_keys(*parsed.jwks) : std::vector<oidc::PublicKey>{};
@@ -59,7 +55,7 @@ int run_check(const Words& args, Io io) {
         report.add(verified.findings);
         describe_token(verified, expected, report);
     }
-    return finish(std::move(report), *output, io.out, io.err);
+    return finish(std::move(report), output, io.out, io.err);
 }
 
 }  // namespace piw::cli::oidc_cli

@@ -3,8 +3,12 @@
 // returns the exit code (report.hpp).
 
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "cli/oidc/arguments.hpp"
+#include "cli/oidc/report.hpp"
 
 namespace piw::cli::oidc_cli {
 
@@ -15,6 +19,15 @@ struct Io {
 };
 
 using Words = std::vector<std::string>;
+
+// What every subcommand starts with: its flags parsed, --help answered, --output/--strict read.
+struct Invocation {
+    Arguments arguments;
+    OutputOptions output;
+};
+// nullopt when the command is already over (help printed, or a usage error): `exit_code` says how.
+std::optional<Invocation> start(const Words& args, const std::vector<FlagSpec>& flags,
+                                const std::string& subcommand, Io io, int& exit_code);
 
 int run_plan(const Words& args, Io io);
 int run_discovery(const Words& args, Io io);

@@ -242,27 +242,24 @@ int check_published(const Context& context) {
 }  // namespace
 
 int run_discovery(const Words& args, Io io) {
-    auto arguments = Arguments::parse(args, flags());
-    if (!arguments) return fail_usage(arguments.error(), kCommand, io.err);
-    if (arguments->has("help")) {
-        io.out << usage("discovery");
-        return kExitOk;
-    }
-    auto output = output_options(*arguments);
-    if (!output) return fail_usage(output.error(), kCommand, io.err);
-    const int modes = static_cast<int>(arguments->has("from-key")) +
-                      static_cast<int>(arguments->has("from-apiserver")) +
-                      static_cast<int>(arguments->has("check"));
+    int exit_code = kExitOk;
+    auto invocation = start(args, flags(), "discovery", io, exit_code);
+    if (!invocation) return exit_code;
+    const Arguments& arguments = invocation->arguments;
+    const OutputOptions& output = invocation->output;
+    const int modes = static_cast<int>(arguments.has("from-key")) +
+                      static_cast<int>(arguments.has("from-apiserver")) +
+                      static_cast<int>(arguments.has("check"));
     if (modes != 1) {
         return fail_usage("give exactly one of --from-key, --from-apiserver, --check", kCommand,
                           io.err);
     }
-    if (arguments->has("compare-apiserver") && !arguments->has("check")) {
+    if (arguments.has("compare-apiserver") && !arguments.has("check")) {
         return fail_usage("--compare-apiserver goes with --check", kCommand, io.err);
     }
-    const Context context{*arguments, *output, io};
-    if (arguments->has("from-key")) return from_keys(context);
-    if (arguments->has("from-apiserver")) return from_apiserver(context);
+    const Context context{arguments, output, io};
+    if (arguments.has("from-key")) return from_keys(context);
+    if (arguments.has("from-apiserver")) return from_apiserver(context);
     return check_published(context);
 }
 

@@ -156,6 +156,27 @@ Flags:
 
 }  // namespace
 
+std::optional<Invocation> start(const Words& args, const std::vector<FlagSpec>& flags,
+                                const std::string& subcommand, Io io, int& exit_code) {
+    const std::string command = "oidc " + subcommand;
+    auto arguments = Arguments::parse(args, flags);
+    if (!arguments) {
+        exit_code = fail_usage(arguments.error(), command, io.err);
+        return std::nullopt;
+    }
+    if (arguments->has("help")) {
+        io.out << usage(subcommand);
+        exit_code = kExitOk;
+        return std::nullopt;
+    }
+    auto output = output_options(*arguments);
+    if (!output) {
+        exit_code = fail_usage(output.error(), command, io.err);
+        return std::nullopt;
+    }
+    return Invocation{std::move(*arguments), *output};
+}
+
 std::string usage(const std::string& subcommand) {
     if (subcommand == "plan") return kPlanUsage;
     if (subcommand == "discovery") return kDiscoveryUsage;

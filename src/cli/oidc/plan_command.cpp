@@ -101,24 +101,21 @@ nlohmann::ordered_json plan_json(const oidc::Plan& plan, const oidc::PlanRequest
 }  // namespace
 
 int run_plan(const Words& args, Io io) {
-    auto arguments = Arguments::parse(args, kFlags);
-    if (!arguments) return fail_usage(arguments.error(), "oidc plan", io.err);
-    if (arguments->has("help")) {
-        io.out << usage("plan");
-        return kExitOk;
-    }
-    auto output = output_options(*arguments);
-    if (!output) return fail_usage(output.error(), "oidc plan", io.err);
-    auto request = plan_request(*arguments);
+    int exit_code = kExitOk;
+    auto invocation = start(args, kFlags, "plan", io, exit_code);
+    if (!invocation) return exit_code;
+    const Arguments& arguments = invocation->arguments;
+    const OutputOptions& output = invocation->output;
+    auto request = plan_request(arguments);
     if (!request) return fail_usage(request.error(), "oidc plan", io.err);
     std::optional<oidc::PlatformSnippet> snippet;
     const oidc::Plan plan = oidc::make_plan(*request);
-    if (arguments->has("platform")) {
-        auto which = platform(arguments->value("platform"));
+    if (arguments.has("platform")) {
+        auto which = platform(arguments.value("platform"));
         if (!which) return fail_usage(which.error(), "oidc plan", io.err);
         snippet = oidc::platform_snippet(*which, plan.issuer, plan.jwks_uri,
-                                         arguments->value("current-extra-args"));
-    } else if (arguments->has("current-extra-args")) {
+                                         arguments.value("current-extra-args"));
+    } else if (arguments.has("current-extra-args")) {
         return fail_usage("--current-extra-args needs --platform charmed", "oidc plan", io.err);
     }
     Report report;
@@ -127,7 +124,7 @@ int run_plan(const Words& args, Io io) {
     const oidc::PlatformSnippet* platform_lines = snippet ? &*snippet : nullptr;
     report.text = plan_text(plan, *request, platform_lines);
     report.data = plan_json(plan, *request, platform_lines);
-    return finish(std::move(report), *output, io.out, io.err);
+    return finish(std::move(report), output, io.out, io.err);
 }
 
 }  // namespace piw::cli::oidc_cli

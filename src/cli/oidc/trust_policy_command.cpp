@@ -120,22 +120,19 @@ int rendered_policy(const Arguments& arguments, const OutputOptions& output, Io 
 }  // namespace
 
 int run_trust_policy(const Words& args, Io io) {
-    auto arguments = Arguments::parse(args, kFlags);
-    if (!arguments) return fail_usage(arguments.error(), kCommand, io.err);
-    if (arguments->has("help")) {
-        io.out << usage("trust-policy");
-        return kExitOk;
-    }
-    auto output = output_options(*arguments);
-    if (!output) return fail_usage(output.error(), kCommand, io.err);
-    if (arguments->has("provider-input")) return provider_input(*arguments, *output, io);
-    if (arguments->has("policy")) {
-        if (!arguments->has("evaluate") && !arguments->has("issuer")) {
+    int exit_code = kExitOk;
+    auto invocation = start(args, kFlags, "trust-policy", io, exit_code);
+    if (!invocation) return exit_code;
+    const Arguments& arguments = invocation->arguments;
+    const OutputOptions& output = invocation->output;
+    if (arguments.has("provider-input")) return provider_input(arguments, output, io);
+    if (arguments.has("policy")) {
+        if (!arguments.has("evaluate") && !arguments.has("issuer")) {
             return fail_usage("--policy needs --evaluate SUB or --issuer URL", kCommand, io.err);
         }
-        return existing_policy(*arguments, *output, io);
+        return existing_policy(arguments, output, io);
     }
-    return rendered_policy(*arguments, *output, io);
+    return rendered_policy(arguments, output, io);
 }
 
 }  // namespace piw::cli::oidc_cli

@@ -161,27 +161,24 @@ void check_trust_policy(const Arguments& arguments, const oidc::TokenReport& tok
 }  // namespace
 
 int run_verify_token(const Words& args, Io io) {
-    auto arguments = Arguments::parse(args, kFlags);
-    if (!arguments) return fail_usage(arguments.error(), kCommand, io.err);
-    if (arguments->has("help")) {
-        io.out << usage("verify-token");
-        return kExitOk;
-    }
-    auto output = output_options(*arguments);
-    if (!output) return fail_usage(output.error(), kCommand, io.err);
-    if (!arguments->has("token") || (!arguments->has("jwks") && !arguments->has("discovery"))) {
+    int exit_code = kExitOk;
+    auto invocation = start(args, kFlags, "verify-token", io, exit_code);
+    if (!invocation) return exit_code;
+    const Arguments& arguments = invocation->arguments;
+    const OutputOptions& output = invocation->output;
+    if (!arguments.has("token") || (!arguments.has("jwks") && !arguments.has("discovery"))) {
         return fail_usage("--token and one of --jwks or --discovery are required", kCommand,
                           io.err);
     }
-    if (auto now = parse_time(arguments->value("now")); !now) {
+    if (auto now = parse_time(arguments.value("now")); !now) {
         return fail_usage(now.error(), kCommand, io.err);
     }
-    auto token = read_token(arguments->value("token"), io.in);
-    if (!token) return fail_io(token.error(), *output, io.out, io.err);
+    auto token = read_token(arguments.value("token"), io.in);
+    if (!token) return fail_io(token.error(), output, io.out, io.err);
     Report report;
-    auto keys = key_source(*arguments, io.in, report);
-    if (!keys) return fail_io(keys.error(), *output, io.out, io.err);
-    auto expected = expectations(*arguments, *keys);
+    auto keys = key_source(arguments, io.in, report);
+    if (!keys) return fail_io(keys.error(), output, io.out, io.err);
+    auto expected = expectations(arguments, *keys);
     if (!expected) return fail_usage(expected.error(), kCommand, io.err);
     if (expected->issuer.empty()) {
         report.add({Severity::warning, "issuer-not-compared",
@@ -191,12 +188,12 @@ int run_verify_token(const Words& args, Io io) {
     oidc::TokenReport verified = oidc::verify_token(*token, keys->keys, *expected);
     report.add(verified.findings);
     Status policy_io;
-    if (verified.parsed && arguments->has("trust-policy")) {
-        check_trust_policy(*arguments, verified, *expected, io.in, report, policy_io);
-        if (!policy_io) return fail_io(policy_io.error(), *output, io.out, io.err);
+    if (verified.parsed && arguments.has("trust-policy")) {
+        check_trust_policy(arguments, verified, *expected, io.in, report, policy_io);
+        if (!policy_io) return fail_io(policy_io.error(), output, io.out, io.err);
     }
     describe_token(verified, *expected, report);
-    return finish(std::move(report), *output, io.out, io.err);
+    return finish(std::move(report), output, io.out, io.err);
 }
 
 }  // namespace piw::cli::oidc_cli
