@@ -147,7 +147,7 @@ std::string merge_extra_args(std::string_view current,
         if (!token.empty()) {
             const std::string key = token.substr(0, token.find('='));
             const auto existing = std::find_if(args.begin(), args.end(),
-                                               [&](const auto& a) { return a.first == key; });
+                                               [&key](const auto& a) { return a.first == key; });
             if (existing != args.end()) {
                 existing->second = token;
             } else {
@@ -157,10 +157,13 @@ std::string merge_extra_args(std::string_view current,
         if (space == std::string_view::npos) break;
         start = space + 1;
     }
-    for (const auto& [key, value] : updates) {
-        const std::string token = key + "=" + value;
-        const auto existing =
-            std::find_if(args.begin(), args.end(), [&](const auto& a) { return a.first == key; });
+    // Not a structured binding: clang before 16 cannot capture one in a lambda (fuzz/ builds
+    // this room with clang 14).
+    for (const auto& update : updates) {
+        const std::string& key = update.first;
+        const std::string token = key + "=" + update.second;
+        const auto existing = std::find_if(args.begin(), args.end(),
+                                           [&key](const auto& a) { return a.first == key; });
         if (existing != args.end()) {
             existing->second = token;
         } else {
