@@ -1,6 +1,10 @@
 #include "pod_identity_webhook/oidc/trust_policy.hpp"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
+
+#include <functional>
+#include <string>
 
 namespace piw::oidc {
 namespace {
@@ -12,6 +16,23 @@ TrustPolicyRequest request() {
     r.issuer = std::string(kIssuer);
     r.account = "111122223333";
     return r;
+}
+
+// Runs `body` on a thread with a small stack, so that recursion as deep as an input's nesting
+// fails here even where the main thread's 8 MiB stack would hide it.
+void run_with_small_stack(std::function<void()> body) {
+    constexpr std::size_t kStack = 512 * 1024;
+    pthread_attr_t attributes;
+    ASSERT_EQ(pthread_attr_init(&attributes), 0);
+    ASSERT_EQ(pthread_attr_setstacksize(&attributes, kStack), 0);
+    pthread_t thread;
+    const auto trampoline = [](void* argument) -> void* {
+        (*static_cast<std::function<void()>*>(argument))();
+        return nullptr;
+    };
+    ASSERT_EQ(pthread_create(&thread, &attributes, trampoline, &body), 0);
+    pthread_attr_destroy(&attributes);
+    ASSERT_EQ(pthread_join(thread, nullptr), 0);
 }
 
 std::vector<std::string> codes(const std::vector<Finding>& findings) {
@@ -205,6 +226,25 @@ TEST(CheckForIssuer, SubUnderTwoOperatorsAndBadDocuments) {
               (std::vector<std::string>{"trust-policy-invalid"}));
     EXPECT_EQ(codes(check_trust_policy_for_issuer(R"({"Statement":"x"})", kIssuer)),
               (std::vector<std::string>{"trust-policy-provider-mismatch"}));
+}
+
+// Found by fuzz/fuzz_trust_policy: the statements were copied, and copying a JSON value recurses
+// once per nesting level — a 64 KiB policy of brackets overflowed the stack.
+TEST(Evaluate, DeeplyNestedStatementDoesNotRecurse) {
+    constexpr std::size_t kDepth = 30000;  // within the 64 KiB policy cap
+    const std::string nested = std::string(kDepth, '[') + std::string(kDepth, ']');
+    for (const std::string& policy :
+         {R"({"Statement":)" + nested + "}", R"({"Statement":{"Effect":)" + nested + "}}"}) {
+        Result<bool> admitted = Error{"not run"};
+        std::vector<Finding> findings;
+        run_with_small_stack([&admitted, &findings, &policy] {
+            admitted = evaluate_trust_policy(policy, "system:serviceaccount:a:b", "sts");
+            findings = check_trust_policy_for_issuer(policy, kIssuer);
+        });
+        ASSERT_TRUE(admitted.ok()) << admitted.error();
+        EXPECT_FALSE(*admitted);
+        EXPECT_EQ(codes(findings), std::vector<std::string>{"trust-policy-provider-mismatch"});
+    }
 }
 
 }  // namespace
