@@ -21,3 +21,14 @@ endif()
 
 # Release is -O2: the figures in the README and bench/ are measured at this level.
 set(CMAKE_CXX_FLAGS_RELEASE "-O2 -DNDEBUG" CACHE STRING "Release flags" FORCE)
+
+# libFuzzer builds (fuzz/, docs/fuzzing.md): clang only. Everything compiled gets libFuzzer's
+# coverage instrumentation and ASan + UBSan; only the fuzz targets link libFuzzer's main().
+if(PIW_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "PIW_FUZZ needs clang with libFuzzer: -DCMAKE_CXX_COMPILER=clang++")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
