@@ -248,6 +248,26 @@ TEST(Tokens, MalformedTokens) {
     }
 }
 
+// A header or payload nested thousands deep used to parse, and `oidc verify-token` copies and
+// prints both, recursing once per level (a crafted 20 KB token crashed it on a 1 MiB stack).
+TEST(Tokens, DeeplyNestedHeaderOrClaimsAreMalformed) {
+    const std::string deep = std::string(5000, '[') + std::string(5000, ']');
+    const std::string header = base64url_encode(R"({"alg":"ES256"})");
+    for (const std::string& token :
+         {base64url_encode(R"({"alg":"ES256","x":)" + deep + "}") + ".e30.AA",
+          header + "." + base64url_encode(R"({"x":)" + deep + "}") + ".AA"}) {
+        const TokenReport report = verify_token(token, published(), expect());
+        EXPECT_EQ(codes(report), std::vector<std::string>{"token-malformed"});
+        ASSERT_FALSE(report.findings.empty());
+        EXPECT_NE(report.findings[0].message.find("nests deeper than 32 levels"), std::string::npos)
+            << report.findings[0].message;
+    }
+    // At the limit it parses; brackets inside strings (escaped quotes included) do not count.
+    const std::string at_limit = R"({"s":"\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[","x":)" +
+                                 std::string(31, '[') + std::string(31, ']') + "}";
+    EXPECT_TRUE(parse_compact_jws(header + "." + base64url_encode(at_limit) + ".AA").ok());
+}
+
 TEST(Tokens, EcdsaSignatureOfTheWrongSize) {
     std::string token = sign(good_claims(), "ec256.key", "ES256");
     auto jws = parse_compact_jws(token);

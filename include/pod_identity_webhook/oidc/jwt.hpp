@@ -22,6 +22,9 @@ namespace piw::oidc {
 inline constexpr std::size_t kMaxTokenLength = 20000;
 // "IAM provides a five-minute window beyond the expiration time … to account for clock skew".
 inline constexpr std::int64_t kDefaultSkewSeconds = 300;
+// Nesting of the header and claims. Real tokens nest three deep ("kubernetes.io" → "pod" →
+// "name"); copying or printing a JSON value recurses once per level, so deeper is refused.
+inline constexpr std::size_t kMaxJsonDepth = 32;
 
 struct Jws {
     nlohmann::json header;  // a JSON object
@@ -33,7 +36,8 @@ struct Jws {
     std::string signature;      // raw bytes: never print
 };
 
-// Size cap, exactly three parts, strict base64url, header and payload JSON objects, `alg` a string.
+// Size cap, exactly three parts, strict base64url, header and payload JSON objects nested at most
+// kMaxJsonDepth deep, `alg` a string.
 Result<Jws> parse_compact_jws(std::string_view token);
 
 // The signature of `jws` under `key`: RS256/384/512 (RSA PKCS#1 v1.5) with an RSA key;
