@@ -68,6 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (discovery) {
         (void)check_documents(*discovery, jwks ? *jwks : std::vector<PublishedJwk>{}, kIssuer);
         (void)check_documents(*discovery, {}, "");
+        (void)check_discovery_document(*discovery, kIssuer);
         check_discovery_round_trip(*discovery, {});
     }
     return 0;

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "fuzz_support.hpp"
 #include "pod_identity_webhook/oidc/base64url.hpp"
 #include "pod_identity_webhook/oidc/jwt.hpp"
@@ -129,6 +131,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (report.parsed) {
         // Every key, not just the kid's: the algorithm/key-type/curve pairings.
         for (const PublicKey& key : keys()) (void)verify_signature(report.jws, key);
+        // What `oidc verify-token` does with them: copy and print (both recurse per level).
+        const nlohmann::json shown = {{"header", report.jws.header}, {"claims", report.jws.claims}};
+        (void)shown.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
     }
     return 0;
 }
