@@ -16,6 +16,7 @@ targets=${PIW_FUZZ_TARGETS:-jws documents pem trust_policy}
 jobs=${PIW_BUILD_JOBS:-$(nproc)}
 build=build/fuzz
 
+./scripts/install-deps.sh clang libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes
 echo "== build (clang, libFuzzer + ASan + UBSan) =="
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCMAKE_CXX_COMPILER="${PIW_FUZZ_CXX:-clang++}" -DPIW_FUZZ=ON \
