@@ -145,8 +145,8 @@ Usage:
 Flags:
       --issuer URL         the issuer (the IAM provider URL)
       --ca-file FILE       CA bundle (default: the system's; STS uses public CAs)
-      --connect-to HOST:PORT  connect there instead of the issuer's host (e.g. a copy not yet
-                           behind its DNS name), still verifying the certificate for the issuer's host
+      --connect-to HOST:PORT  connect there instead of the issuer's host (a local stand-in),
+                           still verifying the certificate for the issuer's host
       --token FILE|-       also verify this token against the published JWKS
       --audience string    the expected aud with --token (default sts.amazonaws.com)
       --now TIME           the clock for --token (default: now)

@@ -6,7 +6,6 @@
 #include <fstream>
 #include <istream>
 #include <memory>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -99,6 +98,17 @@ std::string status_message(const std::string& body) {
                                                            : std::string();
 }
 
+// The connection trusts only the bundle in `path` (never stdin: "-" is a file name here).
+Status trust_ca_file(const std::string& path, kube::ClientConfig& config) {
+    std::ifstream file(path, std::ios::binary);
+    if (!file) return Error{path + ": cannot open"};
+    auto pem = read_stream(file, path, kMaxCaFileBytes);
+    if (!pem) return Error{pem.error()};
+    config.certificate_authority_pem = std::move(*pem);
+    config.certificate_authority_file = path;
+    return Status::success();
+}
+
 std::string default_kubeconfig() {
     if (const char* env = std::getenv("KUBECONFIG"); env != nullptr && *env != '\0') {
         const std::string paths(env);
@@ -119,12 +129,9 @@ Result<kube::ClientConfig> apiserver_config(const Arguments& arguments) {
         config.bearer_token_file = arguments.value("token-file");
         config.description = "--server " + config.server;
         if (arguments.has("ca-file")) {
-            std::ifstream file(arguments.value("ca-file"), std::ios::binary);
-            if (!file) return Error{arguments.value("ca-file") + ": cannot open"};
-            auto pem = read_stream(file, arguments.value("ca-file"), kMaxCaFileBytes);
-            if (!pem) return Error{pem.error()};
-            config.certificate_authority_pem = std::move(*pem);
-            config.certificate_authority_file = arguments.value("ca-file");
+            if (auto trusted = trust_ca_file(arguments.value("ca-file"), config); !trusted) {
+                return Error{trusted.error()};
+            }
         }
         return config;
     }
@@ -186,13 +193,10 @@ Result<Fetched> fetch_url(const std::string& url, const FetchOptions& options, s
         config.server = "https://" + options.connect_to;
         config.description = parts->first + " (via " + options.connect_to + ")";
     }
-    const std::string& ca_file = options.ca_file;
-    if (!ca_file.empty()) {
-        std::istringstream no_stdin;  // a CA bundle is a file, never "-"
-        auto pem = read_capped(ca_file == "-" ? "./-" : ca_file, kMaxCaFileBytes, no_stdin);
-        if (!pem) return Error{pem.error()};
-        config.certificate_authority_pem = std::move(*pem);
-        config.certificate_authority_file = ca_file;
+    if (!options.ca_file.empty()) {
+        if (auto trusted = trust_ca_file(options.ca_file, config); !trusted) {
+            return Error{trusted.error()};
+        }
     }
     auto client = kube::KubeClient::create(std::move(config));
     if (!client) return Error{url + ": " + client.error()};

@@ -38,9 +38,9 @@ struct Fetched {
 // How public URLs are fetched.
 struct FetchOptions {
     std::string ca_file;  // PEM bundle; "" → the system store (what STS trusts is public CAs)
-    // "HOST:PORT": connect there instead of to the URL's host and port 443, still verifying the
-    // certificate for the URL's host (curl's --connect-to): a copy not yet behind its DNS name,
-    // or a test stand-in on a local port.
+    // "HOST:PORT": open the connection there instead of to the URL's host and port 443, still
+    // verifying the certificate for the URL's host (like curl's --connect-to; the Host header
+    // names HOST:PORT): for a stand-in on a local port, e.g. the tests'.
     std::string connect_to;
 };
 
