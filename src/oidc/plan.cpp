@@ -87,7 +87,9 @@ std::string bucket_policy(const PlanRequest& r, const Plan& plan) {
         {"Resource", {arn + plan.discovery_object_key, arn + plan.jwks_object_key}}};
     const nlohmann::ordered_json policy = {
         {"Version", "2012-10-17"}, {"Statement", nlohmann::ordered_json::array({statement})}};
-    return policy.dump(2);
+    return policy.dump(
+        2, ' ', false,
+        nlohmann::json::error_handler_t::replace);  // a bad bucket name is a finding, not a throw
 }
 
 std::vector<std::string> commands(const PlanRequest& r, const Plan& plan) {
@@ -233,6 +235,8 @@ Plan make_plan(const PlanRequest& request) {
     Plan plan;
     plan.findings = validate_bucket_name(request.bucket, request.url_style);
     validate_request(request, plan.findings);
+    for (Finding& finding : validate_audience(request.audience))
+        plan.findings.push_back(std::move(finding));
     plan.issuer = issuer_of(request);
     for (Finding& finding : validate_issuer(plan.issuer))
         plan.findings.push_back(std::move(finding));

@@ -179,6 +179,16 @@ std::vector<const nlohmann::json*> statements_of(const nlohmann::json& statement
 
 }  // namespace
 
+std::vector<Finding> validate_audience(std::string_view audience) {
+    const bool printable =
+        std::all_of(audience.begin(), audience.end(), [](char c) { return c > ' ' && c < 0x7f; });
+    if (!audience.empty() && audience.size() <= kMaxClientIdLength && printable) return {};
+    return {error("audience-invalid",
+                  "the audience \"" + std::string(audience.substr(0, 64)) +
+                      "\" is not a client ID IAM accepts",
+                  "1 to 255 printable ASCII characters; IRSA uses sts.amazonaws.com")};
+}
+
 std::string provider_host_path(std::string_view issuer) {
     constexpr std::string_view kHttps = "https://";
     if (issuer.substr(0, kHttps.size()) == kHttps) issuer.remove_prefix(kHttps.size());
@@ -194,6 +204,8 @@ std::string provider_arn(std::string_view partition, std::string_view account,
 TrustPolicy render_trust_policy(const TrustPolicyRequest& request) {
     TrustPolicy policy;
     policy.findings = validate_issuer(request.issuer);
+    for (Finding& finding : validate_audience(request.audience))
+        policy.findings.push_back(std::move(finding));
     if (!is_account_id(request.account)) {
         policy.findings.push_back(
             error("account-invalid", "\"" + request.account + "\" is not a 12-digit account ID"));
@@ -222,8 +234,10 @@ TrustPolicy render_trust_policy(const TrustPolicyRequest& request) {
         {"Condition", condition}};
     const nlohmann::ordered_json document = {
         {"Version", "2012-10-17"}, {"Statement", nlohmann::ordered_json::array({statement})}};
-    policy.json = document.dump(2);
-    const std::size_t length = length_without_whitespace(document.dump());
+    // Every input was validated above; replacing stray bytes keeps a slip there from throwing.
+    policy.json = document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+    const std::size_t length = length_without_whitespace(
+        document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     if (length > kTrustPolicyQuota) {
         policy.findings.push_back(
             {Severity::warning, "trust-policy-too-long",

@@ -104,5 +104,22 @@ TEST(OidcPlan, EveryPlatformPrintsItsSnippet) {
     }
 }
 
+TEST(OidcPlan, BytesThatAreNotUtf8AreFindingsNotCrashes) {
+    // Every flag value ends up in JSON somewhere (the bucket policy, the trust policy, -o json).
+    const std::string bad = "\xff";
+    const std::vector<std::vector<std::string>> commands = {
+        {"plan", "--bucket", "b" + bad + "b", "--region", "eu-west-1"},
+        {"plan", "--bucket", "acme-oidc", "--region", "eu-west-1", "--prefix", bad, "-o", "json"},
+        {"plan", "--bucket", "acme-oidc", "--region", "eu-west-1", "--audience", bad},
+        {"trust-policy", "--issuer", "https://a.example/x", "--account", "111122223333",
+         "--namespace", "ns", "--audience", bad},
+        {"trust-policy", "--provider-input", "--issuer", "https://a.example/" + bad, "-o", "json"}};
+    for (const auto& command : commands) {
+        const auto result = run_oidc(command);
+        EXPECT_EQ(result.exit_code, 1) << command[0] << " " << command[2] << ": " << result.err;
+        EXPECT_THAT(result.err, Not(HasSubstr("terminate"))) << command[0];
+    }
+}
+
 }  // namespace
 }  // namespace piw::testing

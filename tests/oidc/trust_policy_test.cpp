@@ -191,6 +191,21 @@ TEST(Evaluate, AnApplicableDenyWinsOverAnyAllow) {
     EXPECT_FALSE(*evaluate_trust_policy(policy, "system:serviceaccount:payments:untrusted", "a"));
 }
 
+TEST(TrustPolicy, AudienceIsAClientIdIamAccepts) {
+    EXPECT_TRUE(validate_audience("sts.amazonaws.com").empty());
+    EXPECT_TRUE(validate_audience(std::string(255, 'a')).empty());
+    for (const std::string& bad : {std::string(), std::string(256, 'a'),
+                                   std::string("sts amazonaws"), std::string("\xff")}) {
+        EXPECT_EQ(codes(validate_audience(bad)), (std::vector<std::string>{"audience-invalid"}));
+    }
+    auto r = request();
+    r.namespaces = {"payments"};
+    r.audience = "\xff";
+    const TrustPolicy policy = render_trust_policy(r);  // must not throw on the stray byte
+    EXPECT_TRUE(policy.json.empty());
+    EXPECT_EQ(codes(policy.findings), (std::vector<std::string>{"audience-invalid"}));
+}
+
 TEST(CheckForIssuer, RenderedPolicyIsClean) {
     auto r = request();
     r.namespaces = {"payments"};

@@ -33,6 +33,12 @@ struct TrustPolicy {
     std::vector<Finding> findings;
 };
 
+// IAM's limit on one ClientIDList entry.
+inline constexpr std::size_t kMaxClientIdLength = 255;
+
+// The audience (the provider's client ID, the tokens' aud): 1–255 printable ASCII characters.
+std::vector<Finding> validate_audience(std::string_view audience);
+
 // The issuer without "https://": the provider ARN's suffix and the condition-key prefix.
 std::string provider_host_path(std::string_view issuer);
 // arn:PARTITION:iam::ACCOUNT:oidc-provider/HOST/PATH

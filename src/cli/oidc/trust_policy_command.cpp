@@ -76,9 +76,10 @@ int provider_input(const Arguments& arguments, const OutputOptions& output, Io i
         return fail_usage("--provider-input needs --issuer", kCommand, io.err);
     Report report;
     report.add(oidc::validate_issuer(arguments.value("issuer")));
+    report.add(oidc::validate_audience(audience_of(arguments)));
     const nlohmann::ordered_json input = {{"Url", arguments.value("issuer")},
                                           {"ClientIDList", {audience_of(arguments)}}};
-    report.text = input.dump(2) + "\n";
+    report.text = input.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     report.data["provider_input"] = input;
     return finish(std::move(report), output, io.out, io.err);
 }

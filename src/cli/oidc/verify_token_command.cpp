@@ -55,7 +55,8 @@ Result<std::pair<std::optional<std::string>, std::optional<std::string>>> docume
         if (!fetched) return Error{fetched.error()};
         discovery = std::move(fetched->discovery);
         jwks = std::move(fetched->jwks);
-    } else if (!target.empty() && std::filesystem::is_directory(target)) {
+    } else if (std::error_code ignored;
+               !target.empty() && std::filesystem::is_directory(target, ignored)) {
         auto read = read_document_dir(target, in);
         if (!read) return Error{read.error()};
         discovery = std::move(read->discovery);
@@ -122,6 +123,12 @@ Result<oidc::TokenExpectations> expectations(const Arguments& arguments, const K
     return expected;
 }
 
+// A claim that is a string, or "" (a claim of another type is a finding of its own).
+std::string string_claim(const nlohmann::json& claims, const char* name) {
+    const auto it = claims.find(name);
+    return it != claims.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 // The audience IAM's :aud key would carry: the expected one when the token has it.
 std::string token_audience(const nlohmann::json& claims, const std::string& expected) {
     const auto aud = claims.find("aud");
@@ -143,8 +150,8 @@ void check_trust_policy(const Arguments& arguments, const oidc::TokenReport& tok
         return;
     }
     const auto& claims = token.jws.claims;
-    const std::string iss = claims.value("iss", std::string());
-    const std::string sub = claims.value("sub", std::string());
+    const std::string iss = string_claim(claims, "iss");
+    const std::string sub = string_claim(claims, "sub");
     const std::string aud = token_audience(claims, expected.audience);
     report.add(oidc::check_trust_policy_for_issuer(*policy, iss));
     auto admitted = oidc::evaluate_trust_policy(*policy, sub, aud);
