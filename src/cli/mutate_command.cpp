@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "pod_identity_webhook/cli/commands.hpp"
+#include "pod_identity_webhook/common/capped_read.hpp"
 #include "pod_identity_webhook/common/manifests.hpp"
 #include "pod_identity_webhook/identity/container_credentials_config.hpp"
 #include "pod_identity_webhook/identity/service_account_file_source.hpp"
@@ -72,11 +73,9 @@ Result<Input> read_input(const std::string& name, std::istream& in) {
         return Input{name, std::move(documents).value()};
     }
     std::string text;
-    char buffer[65536];
-    while (in.read(buffer, sizeof(buffer)) || in.gcount() > 0) {
-        text.append(buffer, static_cast<std::size_t>(in.gcount()));
-        if (text.size() > manifests::kMaxManifestBytes) return Error{"<stdin>: input too large"};
-    }
+    const CappedRead read = read_capped(in, manifests::kMaxManifestBytes, text);
+    if (read == CappedRead::too_large) return Error{"<stdin>: input too large"};
+    if (read == CappedRead::failed) return Error{"<stdin>: read failed"};
     auto documents = manifests::parse_documents(text);
     if (!documents.ok()) return Error{"<stdin>: " + documents.error()};
     return Input{"<stdin>", std::move(documents).value()};

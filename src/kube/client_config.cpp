@@ -1,4 +1,5 @@
 #include "pod_identity_webhook/kube/client_config.hpp"
+#include "pod_identity_webhook/common/capped_read.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -35,15 +36,15 @@ Result<std::string> read_capped(const std::string& path, std::size_t cap) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return Error{"cannot read " + path + ": " + std::strerror(errno)};
     std::string content;
-    std::array<char, 65536> buffer{};
-    while (in.read(buffer.data(), buffer.size()) || in.gcount() > 0) {
-        content.append(buffer.data(), static_cast<std::size_t>(in.gcount()));
-        if (content.size() > cap) {
+    switch (piw::read_capped(in, cap, content)) {
+        case CappedRead::too_large:
             return Error{path + " is larger than " + std::to_string(cap / (1024U * 1024U)) +
                          " MiB"};
-        }
+        case CappedRead::failed:
+            return Error{"cannot read " + path + ": read error"};
+        case CappedRead::ok:
+            break;
     }
-    if (in.bad()) return Error{"cannot read " + path + ": read error"};
     return content;
 }
 

@@ -1,4 +1,5 @@
 #include "kube/credentials.hpp"
+#include "pod_identity_webhook/common/capped_read.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -449,13 +450,11 @@ Result<std::string> read_token_file(const std::string& path) {
             return Error{"cannot read token file " + path + ": " + std::strerror(errno)};
         }
         std::string content;
-        std::array<char, 4096> buffer{};
-        while (in.read(buffer.data(), buffer.size()) || in.gcount() > 0) {
-            content.append(buffer.data(), static_cast<std::size_t>(in.gcount()));
-            if (content.size() > kMaxTokenFileBytes) {
-                return Error{"token file " + path + " is larger than 1 MiB"};
-            }
+        const CappedRead read = read_capped(in, kMaxTokenFileBytes, content);
+        if (read == CappedRead::too_large) {
+            return Error{"token file " + path + " is larger than 1 MiB"};
         }
+        if (read == CappedRead::failed) return Error{"cannot read token file " + path};
         const std::size_t begin = content.find_first_not_of(" \t\r\n");
         if (begin == std::string::npos) return Error{"token file " + path + " is empty"};
         const std::size_t end = content.find_last_not_of(" \t\r\n");

@@ -1,4 +1,5 @@
 #include "kube/httplib_client.hpp"
+#include "pod_identity_webhook/common/openssl_ptr.hpp"
 
 #include <httplib.h>
 #include <netdb.h>
@@ -41,22 +42,10 @@ void keep_reported_headers(const httplib::Response& response, ApiResponse& answe
 
 // --- OpenSSL ownership -----------------------------------------------------------------------
 
-struct X509Free {
-    void operator()(X509* x) const { X509_free(x); }
-};
-struct PkeyFree {
-    void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct StoreFree {
-    void operator()(X509_STORE* s) const { X509_STORE_free(s); }
-};
-struct BioFree {
-    void operator()(BIO* b) const { BIO_free(b); }
-};
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using StorePtr = std::unique_ptr<X509_STORE, StoreFree>;
-using BioPtr = std::unique_ptr<BIO, BioFree>;
+using openssl::BioPtr;
+using openssl::PkeyPtr;
+using openssl::X509Ptr;
+using StorePtr = openssl::X509StorePtr;
 
 std::string openssl_error_text() {
     const unsigned long code = ERR_peek_last_error();

@@ -1,4 +1,5 @@
 #include "pod_identity_webhook/oidc/jwt.hpp"
+#include "pod_identity_webhook/common/openssl_ptr.hpp"
 
 #include "pod_identity_webhook/oidc/base64url.hpp"
 
@@ -14,13 +15,6 @@
 
 namespace piw::oidc {
 namespace {
-
-struct MdCtxFree {
-    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-struct EcdsaSigFree {
-    void operator()(ECDSA_SIG* sig) const { ECDSA_SIG_free(sig); }
-};
 
 struct Algorithm {
     std::string_view name;
@@ -92,7 +86,7 @@ std::optional<std::string> ecdsa_der(std::string_view raw, int coordinate_bytes)
     const auto* bytes = reinterpret_cast<const unsigned char*>(raw.data());
     BIGNUM* r = BN_bin2bn(bytes, coordinate_bytes, nullptr);
     BIGNUM* s = BN_bin2bn(bytes + size, coordinate_bytes, nullptr);
-    const std::unique_ptr<ECDSA_SIG, EcdsaSigFree> sig(ECDSA_SIG_new());
+    const openssl::EcdsaSigPtr sig(ECDSA_SIG_new());
     if (r == nullptr || s == nullptr || !sig || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
         BN_free(r);
         BN_free(s);
@@ -108,7 +102,7 @@ std::optional<std::string> ecdsa_der(std::string_view raw, int coordinate_bytes)
 
 bool digest_verify(const Algorithm& alg, EVP_PKEY* key, std::string_view signature,
                    std::string_view data) {
-    const std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+    const openssl::MdCtxPtr ctx(EVP_MD_CTX_new());
     // RSA keys default to PKCS#1 v1.5 padding, which is what RS* means.
     if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, alg.digest(), nullptr, key) != 1) {
         return false;
@@ -305,20 +299,9 @@ void check_times(const nlohmann::json& claims, const TokenExpectations& expected
     }
 }
 
-std::string string_at(const nlohmann::json& object, std::initializer_list<const char*> path) {
-    const nlohmann::json* node = &object;
-    for (const char* name : path) {
-        if (!node->is_object()) return {};
-        const auto it = node->find(name);
-        if (it == node->end()) return {};
-        node = &*it;
-    }
-    return node->is_string() ? node->get<std::string>() : std::string{};
-}
-
 void check_subject(const nlohmann::json& claims, std::vector<Finding>& findings) {
     constexpr std::string_view kPrefix = "system:serviceaccount:";
-    const std::string sub = string_at(claims, {"sub"});
+    const std::string sub = claim_string(claims, {"sub"});
     const std::string_view rest =
         std::string_view(sub).substr(std::min(sub.size(), kPrefix.size()));
     const std::size_t colon = rest.find(':');
@@ -329,8 +312,8 @@ void check_subject(const nlohmann::json& claims, std::vector<Finding>& findings)
                                  "the token's sub is not system:serviceaccount:NAMESPACE:NAME"));
         return;
     }
-    const std::string ns = string_at(claims, {"kubernetes.io", "namespace"});
-    const std::string name = string_at(claims, {"kubernetes.io", "serviceaccount", "name"});
+    const std::string ns = claim_string(claims, {"kubernetes.io", "namespace"});
+    const std::string name = claim_string(claims, {"kubernetes.io", "serviceaccount", "name"});
     if ((!ns.empty() && ns != rest.substr(0, colon)) ||
         (!name.empty() && name != rest.substr(colon + 1))) {
         findings.push_back(error("token-subject-disagrees",
@@ -371,6 +354,17 @@ Result<Jws> parse_compact_jws(std::string_view token) {
     jws.signing_input = std::string(token.substr(0, second));
     jws.signature = std::move(*signature);
     return jws;
+}
+
+std::string claim_string(const nlohmann::json& object, std::initializer_list<const char*> path) {
+    const nlohmann::json* node = &object;
+    for (const char* name : path) {
+        if (!node->is_object()) return {};
+        const auto it = node->find(name);
+        if (it == node->end()) return {};
+        node = &*it;
+    }
+    return node->is_string() ? node->get<std::string>() : std::string{};
 }
 
 Status verify_signature(const Jws& jws, const PublicKey& key) {

@@ -1,4 +1,5 @@
 #include "pod_identity_webhook/oidc/keys.hpp"
+#include "pod_identity_webhook/common/openssl_ptr.hpp"
 
 #include "oidc/go_json.hpp"
 #include "pod_identity_webhook/oidc/base64url.hpp"
@@ -21,34 +22,13 @@
 namespace piw::oidc {
 namespace {
 
-struct PkeyFree {
-    void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-struct BioFree {
-    void operator()(BIO* bio) const { BIO_free(bio); }
-};
-struct BnFree {
-    void operator()(BIGNUM* bn) const { BN_free(bn); }
-};
-struct X509Free {
-    void operator()(X509* cert) const { X509_free(cert); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
-struct PkeyCtxFree {
-    void operator()(EVP_PKEY_CTX* ctx) const { EVP_PKEY_CTX_free(ctx); }
-};
-struct ParamBldFree {
-    void operator()(OSSL_PARAM_BLD* bld) const { OSSL_PARAM_BLD_free(bld); }
-};
-struct ParamFree {
-    void operator()(OSSL_PARAM* params) const { OSSL_PARAM_free(params); }
-};
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
-using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree>;
-using ParamPtr = std::unique_ptr<OSSL_PARAM, ParamFree>;
+using openssl::BioPtr;
+using openssl::ParamPtr;
+using openssl::PkeyCtxPtr;
+using openssl::PkeyPtr;
+using openssl::X509Ptr;
+using BnPtr = openssl::BignumPtr;
+using ParamBldPtr = openssl::ParamBuildPtr;
 
 // OpenSSL's error queue is per thread: nothing of a failed parse may leak into the next caller's
 // error checks.

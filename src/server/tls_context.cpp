@@ -19,6 +19,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "pod_identity_webhook/common/openssl_ptr.hpp"
 #include "pod_identity_webhook/server/certificate_reloader.hpp"
 #include "server/openssl_text.hpp"
 
@@ -44,18 +45,9 @@ constexpr long kMaxPemFileBytes = 4L * 1024L * 1024L;
 struct FileCloser {
     void operator()(std::FILE* file) const { std::fclose(file); }
 };
-struct BioDeleter {
-    void operator()(BIO* bio) const { BIO_free(bio); }
-};
-struct X509Deleter {
-    void operator()(X509* certificate) const { X509_free(certificate); }
-};
-struct KeyDeleter {
-    void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-using BioPtr = std::unique_ptr<BIO, BioDeleter>;
-using X509Ptr = std::unique_ptr<X509, X509Deleter>;
-using KeyPtr = std::unique_ptr<EVP_PKEY, KeyDeleter>;
+using openssl::BioPtr;
+using openssl::X509Ptr;
+using KeyPtr = openssl::PkeyPtr;
 
 // Key material read from disk, wiped from memory when done with.
 class SecretText {

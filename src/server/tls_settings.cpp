@@ -1,4 +1,5 @@
 #include "pod_identity_webhook/server/tls_settings.hpp"
+#include "pod_identity_webhook/common/openssl_ptr.hpp"
 
 #include <openssl/err.h>
 
@@ -77,10 +78,6 @@ std::string_view trim_spaces(std::string_view text) {
     return text.substr(first, last - first + 1);
 }
 
-struct SslCtxDeleter {
-    void operator()(SSL_CTX* context) const { SSL_CTX_free(context); }
-};
-
 // The OpenSSL name of an IANA-named suite, looked up among every suite this OpenSSL knows
 // (security level 0 so that nothing is hidden by policy); empty if it cannot offer it.
 class OpenSslCipherCatalog {
@@ -108,7 +105,7 @@ class OpenSslCipherCatalog {
     }
 
   private:
-    std::unique_ptr<SSL_CTX, SslCtxDeleter> context_;
+    openssl::SslCtxPtr context_;
 };
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "crypto.hpp"
+#include "pod_identity_webhook/common/openssl_ptr.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
@@ -27,16 +28,7 @@ const unsigned char* bytes_of(std::string_view text) {
     return reinterpret_cast<const unsigned char*>(text.data());
 }
 
-struct PkeyDeleter {
-    void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-struct BioDeleter {
-    void operator()(BIO* bio) const { BIO_free(bio); }
-};
-struct MdContextDeleter {
-    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
-};
-using MdContext = std::unique_ptr<EVP_MD_CTX, MdContextDeleter>;
+using MdContext = openssl::MdCtxPtr;
 
 MdContext new_md_context() {
     MdContext context(EVP_MD_CTX_new());
@@ -113,7 +105,7 @@ std::string random_string(std::size_t length, std::string_view alphabet) {
 // ---- RS256 ------------------------------------------------------------------------------------
 
 struct RsaSigningKey::Key {
-    std::unique_ptr<EVP_PKEY, PkeyDeleter> pkey;
+    openssl::PkeyPtr pkey;
 };
 
 RsaSigningKey::RsaSigningKey() : key_(std::make_unique<Key>()) {
@@ -124,7 +116,7 @@ RsaSigningKey::RsaSigningKey() : key_(std::make_unique<Key>()) {
 RsaSigningKey::~RsaSigningKey() = default;
 
 std::string RsaSigningKey::private_key_pem() const {
-    const std::unique_ptr<BIO, BioDeleter> bio(BIO_new(BIO_s_mem()));
+    const openssl::BioPtr bio(BIO_new(BIO_s_mem()));
     if (!bio || PEM_write_bio_PrivateKey(bio.get(), key_->pkey.get(), nullptr, nullptr, 0, nullptr,
                                          nullptr) != 1) {
         throw std::runtime_error("PEM_write_bio_PrivateKey failed");

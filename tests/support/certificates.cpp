@@ -1,4 +1,5 @@
 #include "support/certificates.hpp"
+#include "pod_identity_webhook/common/openssl_ptr.hpp"
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -15,18 +16,9 @@
 namespace piw::testing {
 namespace {
 
-struct KeyDeleter {
-    void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-struct X509Deleter {
-    void operator()(X509* certificate) const { X509_free(certificate); }
-};
-struct BioDeleter {
-    void operator()(BIO* bio) const { BIO_free(bio); }
-};
-using KeyPtr = std::unique_ptr<EVP_PKEY, KeyDeleter>;
-using X509Ptr = std::unique_ptr<X509, X509Deleter>;
-using BioPtr = std::unique_ptr<BIO, BioDeleter>;
+using KeyPtr = openssl::PkeyPtr;
+using openssl::BioPtr;
+using openssl::X509Ptr;
 
 [[noreturn]] void fail(const std::string& what) {
     const unsigned long code = ERR_get_error();

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +59,10 @@ struct TokenReport {
     Jws jws;                   // valid when `parsed`
     std::string verified_kid;  // the key the signature verified with, if any
 };
+
+// The string at `path` in a claims object ({"sub"}, {"kubernetes.io", "namespace"}), or "" when
+// a step is missing or not an object, or the value is not a string.
+std::string claim_string(const nlohmann::json& claims, std::initializer_list<const char*> path);
 
 // Every check of §6.2 `verify-token` against `keys` (the published JWKS, or keys from PEM).
 TokenReport verify_token(std::string_view token, const std::vector<PublicKey>& keys,

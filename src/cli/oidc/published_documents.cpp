@@ -41,11 +41,10 @@ std::optional<std::string> fetch_one(const std::string& url, const FetchOptions&
 
 Result<DocumentBytes> read_document_dir(const std::string& dir, std::istream& in) {
     DocumentBytes bytes;
-    bytes.discovery_source = dir + std::string(oidc::kDiscoveryPath);
-    bytes.jwks_source = dir + std::string(oidc::kJwksPath);
-    auto discovery = read_capped(bytes.discovery_source, oidc::kMaxDocumentBytes, in);
+    auto discovery =
+        read_capped(dir + std::string(oidc::kDiscoveryPath), oidc::kMaxDocumentBytes, in);
     if (!discovery) return Error{discovery.error()};
-    auto jwks = read_capped(bytes.jwks_source, oidc::kMaxDocumentBytes, in);
+    auto jwks = read_capped(dir + std::string(oidc::kJwksPath), oidc::kMaxDocumentBytes, in);
     if (!jwks) return Error{jwks.error()};
     bytes.discovery = std::move(*discovery);
     bytes.jwks = std::move(*jwks);

@@ -16,8 +16,6 @@ namespace piw::cli::oidc_cli {
 struct DocumentBytes {
     std::string discovery;
     std::string jwks;
-    std::string discovery_source;  // a path or URL, for messages
-    std::string jwks_source;
 };
 
 // DIR/.well-known/openid-configuration and DIR/openid/v1/jwks (what `discovery --out-dir`

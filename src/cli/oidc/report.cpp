@@ -11,6 +11,13 @@ void print_finding(const oidc::Finding& finding, std::ostream& err) {
     if (!finding.hint.empty()) err << "  hint: " << finding.hint << "\n";
 }
 
+nlohmann::ordered_json to_json(const oidc::Finding& finding) {
+    return {{"severity", oidc::to_string(finding.severity)},
+            {"code", finding.code},
+            {"message", finding.message},
+            {"hint", finding.hint}};
+}
+
 }  // namespace
 
 Result<OutputOptions> output_options(const Arguments& arguments) {
@@ -30,13 +37,6 @@ void Report::add(const std::vector<oidc::Finding>& more) {
 
 void Report::add(oidc::Finding finding) {
     findings.push_back(std::move(finding));
-}
-
-nlohmann::ordered_json to_json(const oidc::Finding& finding) {
-    return {{"severity", oidc::to_string(finding.severity)},
-            {"code", finding.code},
-            {"message", finding.message},
-            {"hint", finding.hint}};
 }
 
 int finish(Report report, const OutputOptions& options, std::ostream& out, std::ostream& err) {

@@ -44,6 +44,4 @@ int fail_io(const std::string& message, const OutputOptions& options, std::ostre
 // A usage error (exit 2): the message and where to find the usage.
 int fail_usage(const std::string& message, const std::string& command, std::ostream& err);
 
-nlohmann::ordered_json to_json(const oidc::Finding& finding);
-
 }  // namespace piw::cli::oidc_cli

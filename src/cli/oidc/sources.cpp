@@ -1,4 +1,5 @@
 #include "cli/oidc/sources.hpp"
+#include "pod_identity_webhook/common/capped_read.hpp"
 
 #include <cctype>
 #include <cstdlib>
@@ -28,14 +29,14 @@ Finding error(std::string code, std::string message, std::string hint = {}) {
 
 Result<std::string> read_stream(std::istream& in, const std::string& name, std::size_t cap) {
     std::string bytes;
-    char buffer[16384];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-        bytes.append(buffer, static_cast<std::size_t>(in.gcount()));
-        if (bytes.size() > cap) {
+    switch (piw::read_capped(in, cap, bytes)) {
+        case CappedRead::too_large:
             return Error{name + ": larger than " + std::to_string(cap) + " bytes"};
-        }
+        case CappedRead::failed:
+            return Error{name + ": read failed"};
+        case CappedRead::ok:
+            break;
     }
-    if (in.bad()) return Error{name + ": read failed"};
     return bytes;
 }
 

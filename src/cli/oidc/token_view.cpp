@@ -20,23 +20,12 @@ std::string json_text(const nlohmann::json& value) {
     return value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string string_at(const nlohmann::json& object, std::initializer_list<const char*> path) {
-    const nlohmann::json* node = &object;
-    for (const char* key : path) {
-        if (!node->is_object()) return {};
-        const auto it = node->find(key);
-        if (it == node->end()) return {};
-        node = &*it;
-    }
-    return node->is_string() ? node->get<std::string>() : std::string();
-}
-
 // "pod payments/api-0, node worker-1" from the kubernetes.io claim.
 std::string binding_text(const nlohmann::json& claims) {
     std::string text;
-    const std::string ns = string_at(claims, {"kubernetes.io", "namespace"});
+    const std::string ns = oidc::claim_string(claims, {"kubernetes.io", "namespace"});
     for (const char* kind : {"pod", "secret", "node"}) {
-        const std::string name = string_at(claims, {"kubernetes.io", kind, "name"});
+        const std::string name = oidc::claim_string(claims, {"kubernetes.io", kind, "name"});
         if (name.empty()) continue;
         if (!text.empty()) text += ", ";
         text += std::string(kind) + " " +
@@ -105,7 +94,7 @@ void describe_token(const oidc::TokenReport& token, const oidc::TokenExpectation
     report.text += "Header:\n" + json_text(token.jws.header) + "\nClaims:\n" + json_text(claims) +
                    "\nTimes:\n";
     describe_times(claims, expected.now, report);
-    report.text += "Subject:    " + string_at(claims, {"sub"}) + "\n";
+    report.text += "Subject:    " + oidc::claim_string(claims, {"sub"}) + "\n";
     report.text += "Bound to:   " + binding_text(claims) + "\n";
     report.text += "Issuer:     " +
                    (expected.issuer.empty() ? std::string("(not compared)")

@@ -104,13 +104,12 @@ Result<KeySource> key_source(const Arguments& arguments, std::istream& in, Repor
     return source;
 }
 
-Result<oidc::TokenExpectations> expectations(const Arguments& arguments, const KeySource& source) {
+Result<oidc::TokenExpectations> expectations(const Arguments& arguments, const KeySource& source,
+                                             std::int64_t now) {
     oidc::TokenExpectations expected;
     expected.issuer = arguments.value("issuer", source.issuer);
     expected.audience = arguments.value("audience", "sts.amazonaws.com");
-    auto now = parse_time(arguments.value("now"));
-    if (!now) return Error{now.error()};
-    expected.now = *now;
+    expected.now = now;
     if (arguments.has("skew")) {
         const std::string text = arguments.value("skew");
         std::int64_t skew = -1;
@@ -121,12 +120,6 @@ Result<oidc::TokenExpectations> expectations(const Arguments& arguments, const K
         expected.skew = skew;
     }
     return expected;
-}
-
-// A claim that is a string, or "" (a claim of another type is a finding of its own).
-std::string string_claim(const nlohmann::json& claims, const char* name) {
-    const auto it = claims.find(name);
-    return it != claims.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 // The audience IAM's :aud key would carry: the expected one when the token has it.
@@ -150,8 +143,8 @@ void check_trust_policy(const Arguments& arguments, const oidc::TokenReport& tok
         return;
     }
     const auto& claims = token.jws.claims;
-    const std::string iss = string_claim(claims, "iss");
-    const std::string sub = string_claim(claims, "sub");
+    const std::string iss = oidc::claim_string(claims, {"iss"});
+    const std::string sub = oidc::claim_string(claims, {"sub"});
     const std::string aud = token_audience(claims, expected.audience);
     report.add(oidc::check_trust_policy_for_issuer(*policy, iss));
     auto admitted = oidc::evaluate_trust_policy(*policy, sub, aud);
@@ -177,15 +170,14 @@ int run_verify_token(const Words& args, Io io) {
         return fail_usage("--token and one of --jwks or --discovery are required", kCommand,
                           io.err);
     }
-    if (auto now = parse_time(arguments.value("now")); !now) {
-        return fail_usage(now.error(), kCommand, io.err);
-    }
+    const auto now = parse_time(arguments.value("now"));  // before any fetching
+    if (!now) return fail_usage(now.error(), kCommand, io.err);
     auto token = read_token(arguments.value("token"), io.in);
     if (!token) return fail_io(token.error(), output, io.out, io.err);
     Report report;
     auto keys = key_source(arguments, io.in, report);
     if (!keys) return fail_io(keys.error(), output, io.out, io.err);
-    auto expected = expectations(arguments, *keys);
+    auto expected = expectations(arguments, *keys, *now);
     if (!expected) return fail_usage(expected.error(), kCommand, io.err);
     if (expected->issuer.empty()) {
         report.add({Severity::warning, "issuer-not-compared",
